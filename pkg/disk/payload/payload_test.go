@@ -1,0 +1,91 @@
+package payload
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// makeSquashfs builds a squashfs of files with mksquashfs.
+func makeSquashfs(t *testing.T, comp string, files map[string]string) string {
+	t.Helper()
+	if _, err := exec.LookPath("mksquashfs"); err != nil {
+		t.Skip("needs mksquashfs")
+	}
+	root := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "p.squashfs")
+	if b, err := exec.Command("mksquashfs", root, out, "-comp", comp, "-noappend", "-no-progress", "-quiet").CombinedOutput(); err != nil {
+		t.Fatalf("mksquashfs: %v\n%s", err, b)
+	}
+	return out
+}
+
+var good = map[string]string{
+	"boot/kernel":  "KERNEL",
+	"boot/initrd":  "INITRD",
+	"boot/cmdline": "console=ttyS0 panic=5\n",
+	"etc/hostname": "ros\n",
+}
+
+func TestOpen(t *testing.T) {
+	for _, comp := range []string{"gzip", "xz"} {
+		t.Run(comp, func(t *testing.T) {
+			path := makeSquashfs(t, comp, good)
+			p, err := Open(path)
+			if err != nil {
+				t.Fatalf("Open() = %v", err)
+			}
+			defer p.Close()
+			if p.Compression != comp || p.Cmdline != "console=ttyS0 panic=5" {
+				t.Errorf("Open() = %+v, want compression %s, cmdline %q", p.Info, comp, "console=ttyS0 panic=5")
+			}
+			if b, err := p.ReadFile(Kernel); err != nil || string(b) != "KERNEL" {
+				t.Errorf("ReadFile(%s) = %q, %v; want KERNEL", Kernel, b, err)
+			}
+			if n, err := p.Stat(Initrd); err != nil || n != 6 {
+				t.Errorf("Stat(%s) = %d, %v; want 6", Initrd, n, err)
+			}
+		})
+	}
+}
+
+func TestOpenBad(t *testing.T) {
+	without := func(name string) map[string]string {
+		m := map[string]string{}
+		for k, v := range good {
+			if k != name {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	notSquashfs := filepath.Join(t.TempDir(), "x")
+	os.WriteFile(notSquashfs, make([]byte, 4096), 0o644)
+	tests := []struct {
+		name string
+		path string
+	}{
+		{"zstd", makeSquashfs(t, "zstd", good)},
+		{"no kernel", makeSquashfs(t, "gzip", without("boot/kernel"))},
+		{"no initrd", makeSquashfs(t, "gzip", without("boot/initrd"))},
+		{"no cmdline", makeSquashfs(t, "gzip", without("boot/cmdline"))},
+		{"not squashfs", notSquashfs},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Open(tt.path)
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Open(%s) = %v, %v; want ErrInvalid", tt.name, p, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,147 @@
+// Package iso writes the ros live ISO: a hybrid image (El Torito BIOS and
+// UEFI for CDs, MBR/GPT for USB sticks) built by Debian's grub-mkrescue and
+// xorriso. It holds the payload's kernel and initrd at /boot/kernel and
+// /boot/initrd, the payload itself at /ros/rootfs.squashfs, and grub.cfg
+// from pkg/grub; the volume label is ROS_LIVE.
+//
+// grub-mkrescue adds an HFS+ partition (for Macs) that carries the same
+// label and files, so grub.cfg finds the payload by file and keeps the
+// device GRUB booted from when it holds it.
+package iso
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/ros-os/ros/pkg/disk/payload"
+	"github.com/ros-os/ros/pkg/grub"
+)
+
+// Options describe the ISO to write.
+type Options struct {
+	Payload string // payload squashfs (gzip or xz)
+	Out     string // ISO to write (replaced atomically)
+	Timeout int    // GRUB menu timeout in seconds; default 3
+	// ExtraCmdline is appended to the payload's command line.
+	ExtraCmdline string
+}
+
+// Modules installed on the ISO for grub.cfg (grub-mkrescue adds the
+// platform-specific ones it needs itself).
+var Modules = []string{
+	"part_gpt", "part_msdos", "fat", "ext2", "squash4", "iso9660",
+	"normal", "linux", "loadenv", "test", "search", "search_label",
+	"search_fs_uuid", "search_fs_file", "echo", "configfile", "gzio",
+	"xzio", "serial", "terminal", "reboot", "regexp", "sleep", "halt",
+	"all_video",
+}
+
+// Write writes the live ISO described by o.
+func Write(ctx context.Context, o Options) error {
+	if o.Payload == "" || o.Out == "" {
+		return fmt.Errorf("write iso: payload and output are required")
+	}
+	for _, t := range []string{"grub-mkrescue", "xorriso", "mformat"} {
+		if _, err := exec.LookPath(t); err != nil {
+			return fmt.Errorf("write iso %s: needs %s (grub-common, xorriso, mtools): %w", o.Out, t, err)
+		}
+	}
+	p, err := payload.Open(o.Payload)
+	if err != nil {
+		return fmt.Errorf("write iso %s: %w", o.Out, err)
+	}
+	defer p.Close()
+
+	stage, err := os.MkdirTemp("", "ros-iso-")
+	if err != nil {
+		return fmt.Errorf("write iso %s: %w", o.Out, err)
+	}
+	defer os.RemoveAll(stage)
+	if err := populate(stage, p, o); err != nil {
+		return fmt.Errorf("write iso %s: %w", o.Out, err)
+	}
+
+	tmp := o.Out + ".tmp"
+	os.Remove(tmp)
+	args := []string{
+		"-o", tmp,
+		"--compress=xz", "--fonts=", "--locales=", "--themes=",
+		"--install-modules=" + strings.Join(Modules, " "),
+		stage,
+		"--", "-volid", grub.ISOLabel,
+	}
+	cmd := exec.CommandContext(ctx, "grub-mkrescue", args...)
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write iso %s: grub-mkrescue %s: %w: %s", o.Out, strings.Join(args, " "), err, lastLines(out, 10))
+	}
+	if err := os.Rename(tmp, o.Out); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write iso %s: %w", o.Out, err)
+	}
+	return nil
+}
+
+// populate lays out the ISO tree in dir.
+func populate(dir string, p *payload.Payload, o Options) error {
+	cmdline := strings.TrimSpace(p.Cmdline + " " + o.ExtraCmdline)
+	cfg, err := grub.ISOConfig(grub.ISOOptions{Cmdline: cmdline, Timeout: o.Timeout})
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{"boot/grub", "ros"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, grub.ISOGrubCfg), []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	for iso, src := range map[string]string{grub.ISOKernel: payload.Kernel, grub.ISOInitrd: payload.Initrd} {
+		b, err := p.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, iso), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return linkOrCopy(p.Path, filepath.Join(dir, grub.ISORootfs))
+}
+
+// linkOrCopy hard-links src to dst, copying when they are on different
+// filesystems.
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(string(bytes.TrimSpace(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

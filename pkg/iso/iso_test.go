@@ -1,0 +1,136 @@
+package iso
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ros-os/ros/pkg/disk/boottest"
+)
+
+func needISOTools(t *testing.T) {
+	boottest.NeedTools(t, "grub-mkrescue", "xorriso", "mformat", "mksquashfs")
+}
+
+func smallPayload(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "boot"), 0o755)
+	for name, data := range map[string]string{"kernel": "KERNEL", "initrd": "INITRD", "cmdline": "console=ttyS0 panic=5\n"} {
+		os.WriteFile(filepath.Join(root, "boot", name), []byte(data), 0o644)
+	}
+	out := filepath.Join(t.TempDir(), "p.squashfs")
+	if b, err := exec.Command("mksquashfs", root, out, "-comp", "xz", "-noappend", "-no-progress", "-quiet").CombinedOutput(); err != nil {
+		t.Fatalf("mksquashfs: %v\n%s", err, b)
+	}
+	return out
+}
+
+func xorriso(t *testing.T, args ...string) string {
+	t.Helper()
+	b, err := exec.Command("xorriso", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("xorriso %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return string(b)
+}
+
+func TestWriteAndInspect(t *testing.T) {
+	needISOTools(t)
+	pay := smallPayload(t)
+	out := filepath.Join(t.TempDir(), "ros.iso")
+	start := time.Now()
+	if err := Write(context.Background(), Options{Payload: pay, Out: out, ExtraCmdline: "quiet"}); err != nil {
+		t.Fatalf("Write() = %v", err)
+	}
+	fi, _ := os.Stat(out)
+	t.Logf("ISO written in %v, %d bytes", time.Since(start).Round(time.Millisecond), fi.Size())
+
+	report := xorriso(t, "-indev", out, "-report_el_torito", "plain", "-report_system_area", "plain")
+	for _, want := range []string{
+		"Volume id    : 'ROS_LIVE'",
+		"El Torito boot img :   1  BIOS  y   none",
+		"El Torito boot img :   2  UEFI  y   none",
+		"MBR partition table",
+		"GPT partname local :   2  EFI boot partition",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("xorriso report lacks %q:\n%s", want, report)
+		}
+	}
+	files := xorriso(t, "-indev", out, "-find", "/", "-type", "f")
+	for _, want := range []string{"'/boot/kernel'", "'/boot/initrd'", "'/ros/rootfs.squashfs'", "'/boot/grub/grub.cfg'"} {
+		if !strings.Contains(files, want) {
+			t.Errorf("ISO lacks %s:\n%s", want, files)
+		}
+	}
+	dir := t.TempDir()
+	xorriso(t, "-osirrox", "on", "-indev", out, "-extract", "/boot/grub/grub.cfg", filepath.Join(dir, "grub.cfg"),
+		"-extract", "/boot/kernel", filepath.Join(dir, "kernel"), "-extract", "/ros/rootfs.squashfs", filepath.Join(dir, "rootfs"))
+	cfg, _ := os.ReadFile(filepath.Join(dir, "grub.cfg"))
+	if !strings.Contains(string(cfg), "set ros_cmdline='console=ttyS0 panic=5 quiet'") {
+		t.Errorf("ISO grub.cfg lacks the payload command line:\n%s", cfg)
+	}
+	if k, _ := os.ReadFile(filepath.Join(dir, "kernel")); string(k) != "KERNEL" {
+		t.Errorf("/boot/kernel = %q, want the payload's", k)
+	}
+	want, _ := os.ReadFile(pay)
+	if got, _ := os.ReadFile(filepath.Join(dir, "rootfs")); string(got) != string(want) {
+		t.Errorf("/ros/rootfs.squashfs differs from the payload")
+	}
+	if _, err := exec.LookPath("unsquashfs"); err == nil {
+		if b, err := exec.Command("unsquashfs", "-l", filepath.Join(dir, "rootfs")).CombinedOutput(); err != nil || !strings.Contains(string(b), "boot/cmdline") {
+			t.Errorf("unsquashfs -l rootfs.squashfs = %v\n%s", err, b)
+		}
+	}
+}
+
+func TestWriteBadPayload(t *testing.T) {
+	needISOTools(t)
+	bad := filepath.Join(t.TempDir(), "bad")
+	os.WriteFile(bad, []byte("not a squashfs"), 0o644)
+	out := filepath.Join(t.TempDir(), "x.iso")
+	if err := Write(context.Background(), Options{Payload: bad, Out: out}); err == nil {
+		t.Errorf("Write(not a squashfs) = nil, want an error")
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("Write(not a squashfs) left %s behind", out)
+	}
+}
+
+// TestBootISO boots the ISO as a CD and as a disk (USB stick) on SeaBIOS
+// and OVMF and expects the payload's initrd to run with ros.live.
+func TestBootISO(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots QEMU; skipped under -short")
+	}
+	needISOTools(t)
+	boottest.NeedQEMU(t, boottest.BIOS)
+	pay := boottest.Payload(t, "live", "console=ttyS0,115200 panic=5 loglevel=4", "gzip")
+	out := filepath.Join(t.TempDir(), "ros.iso")
+	if err := Write(context.Background(), Options{Payload: pay, Out: out, Timeout: 1}); err != nil {
+		t.Fatalf("Write() = %v", err)
+	}
+	for _, fw := range []boottest.Firmware{boottest.BIOS, boottest.UEFI} {
+		for _, media := range []string{"cdrom", "disk"} {
+			t.Run(string(fw)+"-"+media, func(t *testing.T) {
+				vm := boottest.VM{Firmware: fw}
+				if media == "cdrom" {
+					vm.CDROM = out
+				} else {
+					vm.Disk = out
+				}
+				res := boottest.Boot(t, vm)
+				res.Expect(t, "none", "live")
+				if !strings.Contains(res.Line, "args=ros.live") {
+					t.Errorf("live boot marker = %q, want ros.live first", res.Line)
+				}
+				t.Logf("%s %s: marker after %v", fw, media, res.ToMarker.Round(time.Millisecond))
+			})
+		}
+	}
+}
