@@ -1,0 +1,30 @@
+package initrd
+
+import "context"
+
+// System is what stage 1 asks of the kernel. The machine's implementation is
+// Host; tests use a fake rooted in a temporary directory, so the sequencing
+// and root discovery run without root privileges.
+type System interface {
+	// Path maps an absolute path of the machine to one this process opens:
+	// itself on the machine, a path under a temporary directory in tests.
+	Path(p string) string
+	Mount(source, target, fstype string, flags uintptr, data string) error
+	Unmount(target string) error
+	// LoopAttach binds a file to a free loop device, read-only, and returns
+	// the device path; the binding goes away when its last user does.
+	LoopAttach(file string) (string, error)
+	// ResizeExt4 grows the mounted ext4 at mountpoint to blocks blocks.
+	ResizeExt4(mountpoint string, blocks uint64) error
+	// InsertModule loads one kernel module file (see kmod.Insert).
+	InsertModule(path, params string) error
+	// Release returns the running kernel's release (uname -r).
+	Release() (string, error)
+	// Shell runs /bin/sh chrooted into root on the console until it exits.
+	Shell(ctx context.Context, root string) error
+	// SwitchRoot empties the initramfs, makes newRoot the root and execs
+	// init; it returns only on failure.
+	SwitchRoot(newRoot, init string) error
+	// Reboot restarts the machine.
+	Reboot() error
+}

@@ -1,0 +1,89 @@
+package cmdline
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []Param
+	}{
+		{"", nil},
+		{"   ", nil},
+		{"quiet", []Param{{Key: "quiet"}}},
+		{"console=ttyS0 ros.slot=A", []Param{{"console", "ttyS0", true}, {"ros.slot", "A", true}}},
+		{"a= b", []Param{{"a", "", true}, {"b", "", false}}},
+		{`ros.cfg="a b c" x`, []Param{{"ros.cfg", "a b c", true}, {"x", "", false}}},
+		{`"ros.cfg=a b" x`, []Param{{"ros.cfg", "a b", true}, {"x", "", false}}},
+		{`k=v=w`, []Param{{"k", "v=w", true}}},
+		{"a\tb\nc", []Param{{Key: "a"}, {Key: "b"}, {Key: "c"}}},
+		{`k="unterminated value`, []Param{{"k", "unterminated value", true}}},
+		{`k=in"side"q`, []Param{{"k", `in"side"q`, true}}},
+		{"ros.live -- single", []Param{{Key: "ros.live"}, {Key: "single"}}},
+		{`""`, nil},
+	}
+	for _, tt := range tests {
+		got := Parse(tt.in).Params()
+		if len(got) == 0 {
+			got = nil
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Parse(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestGetHas(t *testing.T) {
+	c := Parse("ros.slot=A ros.debug ros.slot=B console=ttyS0")
+	tests := []struct {
+		key       string
+		wantValue string
+		wantOK    bool
+	}{
+		{"ros.slot", "B", true},
+		{"ros.debug", "", true},
+		{"console", "ttyS0", true},
+		{"ros.live", "", false},
+	}
+	for _, tt := range tests {
+		v, ok := c.Get(tt.key)
+		if v != tt.wantValue || ok != tt.wantOK {
+			t.Errorf("Get(%q) = %q, %v, want %q, %v", tt.key, v, ok, tt.wantValue, tt.wantOK)
+		}
+		if c.Has(tt.key) != tt.wantOK {
+			t.Errorf("Has(%q) = %v, want %v", tt.key, !tt.wantOK, tt.wantOK)
+		}
+	}
+}
+
+func TestStringRoundTrip(t *testing.T) {
+	in := `a "b=c d" e= f=g`
+	c := Parse(in)
+	if got := Parse(c.String()).Params(); !reflect.DeepEqual(got, c.Params()) {
+		t.Errorf("Parse(%q) = %+v, want %+v", c.String(), got, c.Params())
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "quiet", `a="b c"`, `"a=b c"`, "ros.slot=A -- x", `k="`, `"`, "a=b=c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := Parse(s)
+		for _, p := range c.Params() {
+			if strings.ContainsAny(p.Key, "=") {
+				t.Fatalf("Parse(%q): key %q holds '='", s, p.Key)
+			}
+			if strings.ContainsAny(p.Key+p.Value, `"`) {
+				return // inner quotes cannot be written back unambiguously
+			}
+		}
+		again := Parse(c.String())
+		if !reflect.DeepEqual(again.Params(), c.Params()) {
+			t.Fatalf("Parse(String(Parse(%q))) = %+v, want %+v", s, again.Params(), c.Params())
+		}
+	})
+}
