@@ -1,0 +1,51 @@
+package rosd
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ros-os/ros/pkg/supervisor"
+)
+
+// NewCommand returns `ros daemon`. SIGTERM or SIGINT stops the services and
+// exits; SIGUSR1 exits leaving them running (a restarted daemon adopts them).
+func NewCommand() *cobra.Command {
+	var opts Options
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run onboot containers and supervise system services (PID 1 starts this)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithCancelCause(cmd.Context())
+			defer cancel(nil)
+			sigs := make(chan os.Signal, 2)
+			signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+			defer signal.Stop(sigs)
+			go func() {
+				select {
+				case s := <-sigs:
+					if s == syscall.SIGUSR1 {
+						cancel(supervisor.ErrDetach)
+						return
+					}
+					cancel(nil)
+				case <-ctx.Done():
+				}
+			}()
+			return Run(ctx, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Root, "root", "/", "assembled tree holding containers/{onboot,services}")
+	f.StringVar(&opts.LogDir, "log-dir", "/var/log/ros", "directory for container logs")
+	f.StringVar(&opts.StateDir, "state-dir", "/run/ros", "per-boot state directory")
+	f.StringVar(&opts.Address, "containerd", "/run/containerd/containerd.sock", "containerd socket")
+	f.StringVar(&opts.Namespace, "namespace", "services.ros", "containerd namespace of services")
+	f.StringVar(&opts.RuncBinary, "runc", "/usr/bin/runc", "runc binary for onboot containers")
+	f.DurationVar(&opts.Grace, "grace", 0, "grace period between SIGTERM and SIGKILL when stopping services (default 10s)")
+	return cmd
+}

@@ -1,0 +1,110 @@
+package rosd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	containerd "github.com/containerd/containerd"
+	sd "github.com/coreos/go-systemd/v22/daemon"
+
+	"github.com/ros-os/ros/pkg/supervisor"
+)
+
+type daemon struct {
+	opts    Options
+	log     *slog.Logger
+	reaper  *supervisor.Reaper
+	conMu   sync.Mutex
+	conOut  io.Writer
+	onEvent func(supervisor.Event)
+}
+
+// Run runs onboot containers (once per boot), then supervises every service
+// until ctx is done. Then it stops and deletes their tasks, unless
+// context.Cause(ctx) is supervisor.ErrDetach: then it returns leaving them
+// running, and the next Run adopts them.
+func Run(ctx context.Context, opts Options) error {
+	opts.defaults()
+	d := &daemon{opts: opts, log: opts.Logger, reaper: opts.Reaper, conOut: opts.Console, onEvent: opts.OnEvent}
+	if d.conOut == nil {
+		if f, err := os.OpenFile("/dev/console", os.O_WRONLY|syscall.O_NOCTTY, 0); err == nil {
+			defer f.Close()
+			d.conOut = f
+		} else {
+			d.conOut = os.Stderr
+		}
+	}
+	for _, dir := range []string{opts.LogDir, opts.StateDir} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("rosd: %w", err)
+		}
+	}
+	if d.reaper == nil {
+		if err := supervisor.SetSubreaper(); err != nil {
+			return fmt.Errorf("rosd: %w", err)
+		}
+		d.reaper = supervisor.NewReaper()
+		loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		defer stop()
+		go d.reaper.Loop(loopCtx, nil)
+	}
+	start := time.Now()
+	if err := d.runOnboot(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		d.log.Error("onboot", "err", err)
+		d.console("ros: onboot: %v", err)
+	}
+	client, err := d.connect(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer client.Close()
+	err = d.runServices(ctx, client, start)
+	_, _ = sd.SdNotify(false, sd.SdNotifyStopping)
+	return err
+}
+
+// connect waits for containerd to answer on its socket.
+func (d *daemon) connect(ctx context.Context) (*containerd.Client, error) {
+	start := time.Now()
+	logged := false
+	for {
+		client, err := containerd.New(d.opts.Address, containerd.WithTimeout(2*time.Second))
+		if err == nil {
+			ok, serr := client.IsServing(ctx)
+			if ok {
+				d.log.Info("containerd ready", "address", d.opts.Address, "waited", time.Since(start).Round(time.Millisecond))
+				return client, nil
+			}
+			err = serr
+			client.Close()
+		}
+		if !logged && time.Since(start) > 5*time.Second {
+			d.log.Warn("waiting for containerd", "address", d.opts.Address, "err", err)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to containerd at %s: %w", d.opts.Address, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// console writes one line to the console and never fails.
+func (d *daemon) console(format string, args ...any) {
+	d.conMu.Lock()
+	defer d.conMu.Unlock()
+	fmt.Fprintf(d.conOut, format+"\n", args...)
+}
