@@ -1,0 +1,32 @@
+#!/bin/sh
+# Start Docker's own containerd, wait for its socket, then run dockerd on
+# it (extra arguments go to dockerd). If containerd exits, so does this
+# script, and the service is restarted as a whole.
+bb=/bin/busybox
+sock=/run/docker/containerd/containerd.sock
+$bb mkdir -p /run/docker/containerd /var/lib/docker
+$bb rm -f "$sock"
+/usr/bin/containerd --config /etc/docker/containerd.toml &
+ctd=$!
+i=0
+while [ ! -S "$sock" ]; do
+	if ! $bb kill -0 "$ctd" 2>/dev/null; then
+		echo "docker-start: containerd exited" >&2
+		exit 1
+	fi
+	i=$((i + 1))
+	if [ "$i" -gt 600 ]; then
+		echo "docker-start: no containerd socket after 60s" >&2
+		exit 1
+	fi
+	$bb sleep 0.1
+done
+/usr/sbin/dockerd --containerd="$sock" "$@" &
+dockerd=$!
+# Exit (and let the service restart) when either one stops.
+while $bb kill -0 "$ctd" 2>/dev/null && $bb kill -0 "$dockerd" 2>/dev/null; do
+	$bb sleep 1
+done
+$bb kill "$dockerd" "$ctd" 2>/dev/null
+wait
+exit 1

@@ -1,0 +1,79 @@
+package recipe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// ErrGoBuild is returned (wrapped) when a Go program of a recipe does not compile.
+var ErrGoBuild = errors.New("go build failed")
+
+// moduleRoot returns the nearest directory at or above dir holding go.mod.
+func moduleRoot(dir string) (string, error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("no go.mod above %s: set Options.ModuleDir", dir)
+		}
+		d = parent
+	}
+}
+
+func goCommand() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+// compileGo builds each program into outDir and returns the binaries'
+// paths, in recipe order. Flags make the output depend only on the source
+// and the toolchain: -trimpath, -buildvcs=false, -ldflags "-s -w".
+func compileGo(ctx context.Context, moduleDir, outDir string, progs []GoProgram, log io.Writer) ([]string, error) {
+	var out []string
+	for i, g := range progs {
+		bin := filepath.Join(outDir, fmt.Sprintf("go-%d-%s", i, filepath.Base(g.Output)))
+		ldflags := "-s -w"
+		if g.Ldflags != "" {
+			ldflags += " " + g.Ldflags
+		}
+		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=" + ldflags, "-o", bin}
+		if len(g.Tags) > 0 {
+			args = append(args, "-tags="+strings.Join(g.Tags, ","))
+		}
+		args = append(args, g.Package)
+		cmd := exec.CommandContext(ctx, goCommand(), args...)
+		cmd.Dir = moduleDir
+		cgo := "0"
+		if g.CGO {
+			cgo = "1"
+		}
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo, "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-buildvcs=false")
+		var tail strings.Builder
+		cmd.Stdout = &tail
+		cmd.Stderr = &tail
+		if log != nil {
+			cmd.Stdout = io.MultiWriter(log, &tail)
+			cmd.Stderr = cmd.Stdout
+		}
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("go build %s (tags %q): %w: %v\n%s", g.Package, strings.Join(g.Tags, ","), ErrGoBuild, err, tail.String())
+		}
+		out = append(out, bin)
+	}
+	return out, nil
+}
