@@ -1,0 +1,62 @@
+# ros — make targets. `make deps` installs host tools (Debian), `make demo`
+# builds and boots the default OS, `make test` runs the whole suite.
+SHELL   := /bin/bash
+GO      ?= go
+ROS     := bin/ros
+OUT     ?= out
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/ros-os/ros/os/cli.Version=$(VERSION)
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Every host tool the build and the tests use, as Debian packages.
+DEPS := mmdebstrap squashfs-tools kmod cpio xz-utils zstd \
+	qemu-system-x86 qemu-utils ovmf \
+	grub-common grub-efi-amd64-bin grub-pc-bin xorriso mtools dosfstools gdisk e2fsprogs \
+	openssh-client openssh-server containerd runc busybox-static \
+	libdqlite-dev golang-github-canonical-go-dqlite-dev ca-certificates git
+
+.PHONY: all deps build bin images test test-short bench demo run lint fmt clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+bin: $(ROS)
+
+$(ROS): FORCE
+	@mkdir -p bin
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./os/cmd/ros
+
+FORCE:
+
+build: bin
+	$(ROS) build --dir $(OUT) --name ros yml/ros.yml
+	$(ROS) build --dir $(OUT) --name ros-docker yml/ros.yml yml/docker.yml
+
+test:
+	$(GO) vet ./...
+	$(GO) test -timeout 60m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+bench: bin
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin $(OUT)

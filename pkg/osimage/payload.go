@@ -1,0 +1,214 @@
+// Package osimage turns an assembled ros tree into what boots: the payload
+// (the whole root filesystem as one squashfs, with the kernel, the stage-1
+// initramfs and the command line under boot/) and the formats made from it
+// (hybrid ISO, A/B disk images, PXE kernel+initrd).
+package osimage
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ros-os/ros/pkg/initramfs"
+	"github.com/ros-os/ros/pkg/squashfs"
+)
+
+// Paths inside a ros tree.
+const (
+	StageOnePath = "usr/lib/ros/initrd-init" // the stage-1 program (ros/init image)
+	KernelPath   = "boot/kernel"
+	CmdlinePath  = "boot/cmdline"
+	InitrdPath   = "boot/initrd"
+	modulesDir   = "lib/modules/"
+)
+
+// ErrNotROS is returned for a tree that lacks the stage-1 program: a boot
+// format needs ros/init (or an image with usr/lib/ros/initrd-init) in init.
+var ErrNotROS = errors.New("not a ros tree: no " + StageOnePath + " (put ros/init in the init section)")
+
+// PayloadOptions tune BuildPayload.
+type PayloadOptions struct {
+	Compression string    // squashfs compressor, "xz" (default) or "gzip": GRUB reads no other
+	ModTime     time.Time // every generated entry's time (SOURCE_DATE_EPOCH)
+	TempDir     string    // where the kernel and modules are staged
+	// Modules for the stage-1 initramfs; nil means initramfs.DefaultModules.
+	Modules []string
+}
+
+// Payload is a built payload and the boot files found on the way.
+type Payload struct {
+	Squashfs string // the payload
+	Kernel   string // a copy of boot/kernel
+	Initrd   string // the stage-1 initramfs (also at boot/initrd in the payload)
+	Cmdline  string // boot/cmdline, trimmed
+	dir      string
+}
+
+// Close removes the staged kernel and initramfs (not the payload).
+func (p *Payload) Close() error { return os.RemoveAll(p.dir) }
+
+// BuildPayload reads an assembled tree (the tar stream assemble.Build
+// writes) and writes the payload squashfs to out. On the way it keeps the
+// kernel, the command line, the stage-1 program and the kernel modules;
+// after the last entry it builds the stage-1 initramfs from them and adds it
+// as boot/initrd, so the tree streams straight into mksquashfs.
+func BuildPayload(ctx context.Context, tree io.Reader, out string, opts PayloadOptions) (*Payload, error) {
+	dir, err := os.MkdirTemp(opts.TempDir, "ros-payload-")
+	if err != nil {
+		return nil, fmt.Errorf("build payload: %w", err)
+	}
+	p := &Payload{Squashfs: out, dir: dir}
+	ok := false
+	defer func() {
+		if !ok {
+			p.Close()
+		}
+	}()
+
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := squashfs.FromTar(ctx, pr, out, squashfs.Options{
+			Compression: compression(opts.Compression),
+			Epoch:       opts.ModTime.Unix(),
+		})
+		pr.CloseWithError(err) // unblock the writer if mksquashfs stopped early
+		done <- err
+	}()
+	werr := p.copyTree(ctx, tree, pw, opts)
+	pw.CloseWithError(werr)
+	serr := <-done
+	if werr != nil {
+		return nil, fmt.Errorf("build payload: %w", werr)
+	}
+	if serr != nil {
+		return nil, fmt.Errorf("build payload: %w", serr)
+	}
+	ok = true
+	return p, nil
+}
+
+func compression(c string) string {
+	if c == "" {
+		return "xz"
+	}
+	return c
+}
+
+// copyTree copies tree to w entry by entry, stages what the initramfs
+// needs, then appends boot/initrd and closes the tar.
+func (p *Payload) copyTree(ctx context.Context, tree io.Reader, w io.Writer, opts PayloadOptions) error {
+	tr := tar.NewReader(tree)
+	tw := tar.NewWriter(w)
+	staged := filepath.Join(p.dir, "tree")
+	var stageOne, modules bool
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read tree: %w", err)
+		}
+		name := strings.TrimPrefix(path.Clean(hdr.Name), "./")
+		if name == InitrdPath {
+			continue // replaced by the one built here
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		keep := name == StageOnePath || name == KernelPath || name == CmdlinePath ||
+			strings.HasPrefix(name, modulesDir)
+		if !keep || (hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeSymlink && hdr.Typeflag != tar.TypeDir) {
+			if _, err := io.Copy(tw, tr); err != nil {
+				return fmt.Errorf("copy %s: %w", name, err)
+			}
+			continue
+		}
+		if err := stage(filepath.Join(staged, name), hdr, io.TeeReader(tr, tw)); err != nil {
+			return err
+		}
+		stageOne = stageOne || name == StageOnePath
+		modules = modules || strings.HasPrefix(name, modulesDir)
+	}
+	if !stageOne {
+		return ErrNotROS
+	}
+	p.Kernel = filepath.Join(staged, KernelPath)
+	if _, err := os.Stat(p.Kernel); err != nil {
+		return fmt.Errorf("tree has no %s: %w", KernelPath, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(staged, CmdlinePath)); err == nil {
+		p.Cmdline = strings.TrimSpace(string(b))
+	}
+	var modDir string
+	if modules {
+		m, _ := filepath.Glob(filepath.Join(staged, modulesDir, "*", "modules.dep"))
+		if len(m) != 1 {
+			return fmt.Errorf("tree has kernel modules but %d modules.dep files under %s", len(m), modulesDir)
+		}
+		modDir = filepath.Dir(m[0])
+	}
+	var initrd bytes.Buffer
+	err := initramfs.Build(ctx, &initrd, initramfs.Options{
+		Init:       filepath.Join(staged, StageOnePath),
+		ModulesDir: modDir,
+		Modules:    opts.Modules,
+		ModTime:    opts.ModTime,
+	})
+	if err != nil {
+		return err
+	}
+	p.Initrd = filepath.Join(p.dir, "initrd")
+	if err := os.WriteFile(p.Initrd, initrd.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("stage initrd: %w", err)
+	}
+	hdr := &tar.Header{
+		Name: InitrdPath, Mode: 0o644, Size: int64(initrd.Len()),
+		Typeflag: tar.TypeReg, ModTime: opts.ModTime, Format: tar.FormatPAX,
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("write %s: %w", InitrdPath, err)
+	}
+	if _, err := tw.Write(initrd.Bytes()); err != nil {
+		return fmt.Errorf("write %s: %w", InitrdPath, err)
+	}
+	return tw.Close()
+}
+
+// stage writes one tar entry below the staging folder.
+func stage(dst string, hdr *tar.Header, r io.Reader) error {
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return os.MkdirAll(dst, 0o755)
+	case tar.TypeSymlink:
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		os.Remove(dst)
+		return os.Symlink(hdr.Linkname, dst)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("stage %s: %w", hdr.Name, err)
+	}
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", hdr.Name, err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return fmt.Errorf("stage %s: %w", hdr.Name, err)
+	}
+	return f.Close()
+}
