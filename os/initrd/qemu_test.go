@@ -1,23 +1,21 @@
 package initrd
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ros-os/ros/pkg/initramfs"
-	"github.com/ros-os/ros/pkg/kmod/testkernel"
+	"github.com/ros-os/ros/pkg/qemu"
+	"github.com/ros-os/ros/pkg/qemu/qemutest"
+	"github.com/ros-os/ros/pkg/testkernel"
 )
 
 // TestQEMUBoot boots Debian's kernel with a real stage-1 initramfs twice:
@@ -25,23 +23,15 @@ import (
 // virtio disk with GPT partitions ROS_A (squashfs) and ROS_STATE (a small
 // ext4 that stage 1 must grow). The root's /sbin/init reports what it sees.
 func TestQEMUBoot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots QEMU: skipped under -short")
-	}
-	for _, tool := range []string{"qemu-system-x86_64", "mksquashfs", "sgdisk", "mkfs.ext4"} {
+	qemutest.Require(t) // skips under -short
+	for _, tool := range []string{"mksquashfs", "sgdisk", "mkfs.ext4"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("needs %s", tool)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	k, err := testkernel.Fetch(ctx)
-	if errors.Is(err, testkernel.ErrUnavailable) {
-		t.Skipf("no test kernel: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testkernel.Get(t)
 	dir := t.TempDir()
 	stage1 := goBuild(t, dir, "ros-initrd", "../cmd/ros-initrd")
 	rootfs := testRootfs(t, dir)
@@ -136,10 +126,8 @@ func expect(t *testing.T, out string, want ...string) {
 func goBuild(t *testing.T, dir, name, pkg string) string {
 	t.Helper()
 	out := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	if err := qemutest.BuildStaticGo(t.Context(), pkg, out); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -237,25 +225,23 @@ func copyAt(t *testing.T, dst, src string, off int64) {
 }
 
 // boot runs QEMU until the guest powers off and returns the console text.
+// The machine is QEMU's "pc" (i440fx): the live CD sits on ata_piix.
 func boot(t *testing.T, ctx context.Context, kernel, initrd, disk, cmdline string, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	args := []string{"-m", "512", "-nographic", "-no-reboot", "-kernel", kernel, "-initrd", initrd,
-		"-append", strings.TrimSpace("console=ttyS0 quiet panic=-1 " + cmdline)}
+	cfg := qemu.Config{Kernel: kernel, Initrd: initrd, Cmdline: strings.TrimSpace("console=ttyS0 quiet panic=-1 " + cmdline),
+		Machine: "pc", MemoryMiB: 512, NoNetwork: true, NoReboot: true, ExtraArgs: extra}
 	if disk != "" {
-		args = append(args, "-drive", "file="+disk+",format=raw,if=virtio")
+		cfg.Disks = []qemu.Disk{{Path: disk, Format: "raw"}}
 	}
-	args = append(args, extra...)
-	var out lockedBuffer
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
-	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
+	vm := qemutest.Start(t, cfg)
+	err := vm.Wait(ctx)
 	wall := time.Since(start)
-	text := strings.ReplaceAll(out.String(), "\r", "")
+	text := strings.ReplaceAll(vm.Console(), "\r", "")
 	if err != nil {
-		t.Fatalf("qemu-system-x86_64 %v: %v after %s\n%s", args, err, wall, text)
+		t.Fatalf("qemu %v: %v after %s\n%s", vm.Args(), err, wall, text)
 	}
 	ready := regexp.MustCompile(`root ready at kernel uptime (\S+)`).FindStringSubmatch(text)
 	up := regexp.MustCompile(`ROS-TEST-ROOT .* uptime=(\S+)`).FindStringSubmatch(text)
@@ -274,22 +260,3 @@ func last(m []string) string {
 	}
 	return m[len(m)-1]
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var _ io.Writer = (*lockedBuffer)(nil)

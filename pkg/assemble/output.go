@@ -16,6 +16,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/ros-os/ros/pkg/buildfile"
+	"github.com/ros-os/ros/pkg/cpio"
 	"github.com/ros-os/ros/pkg/squashfs"
 )
 
@@ -212,7 +213,7 @@ func WriteKernelInitrd(ctx context.Context, base string, tree io.Reader, _ Outpu
 	bw := bufio.NewWriterSize(f, 1<<20)
 	var (
 		zw      *gzip.Writer
-		cw      *cpioWriter
+		cw      *cpio.Writer
 		cmdline []byte
 		bootDir *tar.Header
 	)
@@ -222,9 +223,9 @@ func WriteKernelInitrd(ctx context.Context, base string, tree io.Reader, _ Outpu
 			return nil
 		}
 		zw = gzip.NewWriter(bw)
-		cw = newCPIOWriter(zw)
+		cw = cpio.NewWriter(zw)
 		if bootDir != nil {
-			return cw.writeTar(bootDir, nil)
+			return writeCPIO(cw, bootDir, nil)
 		}
 		return nil
 	}
@@ -271,15 +272,15 @@ func WriteKernelInitrd(ctx context.Context, base string, tree io.Reader, _ Outpu
 		if err := start(); err != nil {
 			return err
 		}
-		if err := cw.writeTar(h, tr); err != nil {
+		if err := writeCPIO(cw, h, tr); err != nil {
 			return err
 		}
 	}
 	if err := start(); err != nil {
 		return err
 	}
-	if err := cw.close(); err != nil {
-		return err
+	if err := cw.Close(); err != nil {
+		return fmt.Errorf("cpio trailer: %w", err)
 	}
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("compress initrd: %w", err)

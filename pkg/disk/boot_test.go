@@ -9,6 +9,7 @@ import (
 
 	"github.com/ros-os/ros/pkg/disk/boottest"
 	"github.com/ros-os/ros/pkg/grub"
+	"github.com/ros-os/ros/pkg/qemu"
 )
 
 const testCmdline = "console=ttyS0,115200 panic=5 loglevel=4"
@@ -20,7 +21,7 @@ func TestBootDisk(t *testing.T) {
 		t.Skip("boots QEMU; skipped under -short")
 	}
 	needDiskTools(t)
-	boottest.NeedQEMU(t, boottest.BIOS)
+	boottest.NeedQEMU(t, qemu.BIOS)
 	start := time.Now()
 	pa := boottest.Payload(t, "A", testCmdline, "xz")
 	t.Logf("payload A built in %v", time.Since(start).Round(time.Millisecond))
@@ -30,9 +31,9 @@ func TestBootDisk(t *testing.T) {
 		t.Fatalf("Write() = %v", err)
 	}
 	t.Logf("disk written in %v", time.Since(start).Round(time.Millisecond))
-	for _, fw := range []boottest.Firmware{boottest.BIOS, boottest.UEFI} {
+	for _, fw := range []qemu.Firmware{qemu.BIOS, qemu.UEFI} {
 		t.Run(string(fw), func(t *testing.T) {
-			res := boottest.Boot(t, boottest.VM{Firmware: fw, Disk: img})
+			res := boottest.Boot(t, qemu.Config{Firmware: fw, Image: img})
 			res.Expect(t, "A", "A")
 			t.Logf("%s: marker after %v, qemu exited after %v", fw, res.ToMarker.Round(time.Millisecond), res.Total.Round(time.Millisecond))
 		})
@@ -46,7 +47,7 @@ func TestBootAB(t *testing.T) {
 		t.Skip("boots QEMU; skipped under -short")
 	}
 	needDiskTools(t)
-	for _, fw := range []boottest.Firmware{boottest.BIOS, boottest.UEFI} {
+	for _, fw := range []qemu.Firmware{qemu.BIOS, qemu.UEFI} {
 		t.Run(string(fw), func(t *testing.T) {
 			boottest.NeedQEMU(t, fw)
 			pa := boottest.Payload(t, "A", testCmdline, "gzip")
@@ -65,7 +66,7 @@ func TestBootAB(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			res := boottest.Boot(t, boottest.VM{Firmware: fw, Disk: img})
+			res := boottest.Boot(t, qemu.Config{Firmware: fw, Image: img})
 			res.Expect(t, "B", "B")
 			if !strings.Contains(res.Line, "ros.test=b") {
 				t.Errorf("slot B booted without its own command line: %q", res.Line)
@@ -79,7 +80,7 @@ func TestBootAB(t *testing.T) {
 			}
 			t.Logf("%s trial boot of B: marker after %v", fw, res.ToMarker.Round(time.Millisecond))
 
-			res = boottest.Boot(t, boottest.VM{Firmware: fw, Disk: img})
+			res = boottest.Boot(t, qemu.Config{Firmware: fw, Image: img})
 			res.Expect(t, "A", "A")
 			t.Logf("%s fallback boot of A: marker after %v", fw, res.ToMarker.Round(time.Millisecond))
 		})
@@ -93,7 +94,7 @@ func TestBootFallback(t *testing.T) {
 		t.Skip("boots QEMU; skipped under -short")
 	}
 	needDiskTools(t)
-	boottest.NeedQEMU(t, boottest.BIOS)
+	boottest.NeedQEMU(t, qemu.BIOS)
 	pa := boottest.Payload(t, "A", testCmdline, "gzip")
 	img := filepath.Join(t.TempDir(), "disk.img")
 	if _, err := Write(context.Background(), Options{Payload: pa, Out: img, SlotSize: 64 * MiB}); err != nil {
@@ -107,7 +108,7 @@ func TestBootFallback(t *testing.T) {
 	if err := WriteEnv(img, env); err != nil {
 		t.Fatal(err)
 	}
-	res := boottest.Boot(t, boottest.VM{Firmware: boottest.BIOS, Disk: img})
+	res := boottest.Boot(t, qemu.Config{Firmware: qemu.BIOS, Image: img})
 	res.Expect(t, "A", "A")
 	if !strings.Contains(res.Output, "ros: slot B cannot be booted") {
 		t.Errorf("console does not show slot B failing before the fallback")

@@ -17,21 +17,9 @@ import (
 // smallPayload builds a payload with a fake kernel of size random bytes.
 func smallPayload(t testing.TB, cmdline string, size int) string {
 	t.Helper()
-	boottest.NeedTools(t, "mksquashfs")
-	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "boot"), 0o755)
 	big := make([]byte, size)
 	rand.New(rand.NewSource(int64(size))).Read(big) // incompressible
-	for name, data := range map[string][]byte{"kernel": big, "initrd": []byte("initrd"), "cmdline": []byte(cmdline + "\n")} {
-		if err := os.WriteFile(filepath.Join(root, "boot", name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := filepath.Join(t.TempDir(), "payload.squashfs")
-	if b, err := exec.Command("mksquashfs", root, out, "-comp", "gzip", "-noappend", "-no-progress", "-quiet").CombinedOutput(); err != nil {
-		t.Fatalf("mksquashfs: %v\n%s", err, b)
-	}
-	return out
+	return boottest.Squash(t, "gzip", map[string][]byte{"boot/kernel": big, "boot/initrd": []byte("initrd"), "boot/cmdline": []byte(cmdline + "\n")})
 }
 
 func needDiskTools(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ros-os/ros/pkg/cpio"
 	"github.com/ros-os/ros/pkg/kmod"
 )
 
@@ -77,7 +78,7 @@ type tree map[string]*member
 func (t tree) dir(p string) {
 	for p != "." && p != "/" && p != "" {
 		if _, ok := t[p]; !ok {
-			t[p] = &member{mode: modeDir | 0o755}
+			t[p] = &member{mode: cpio.TypeDir | 0o755}
 		}
 		p = path.Dir(p)
 	}
@@ -89,7 +90,7 @@ func (t tree) add(p string, m *member) {
 }
 
 func (t tree) addBytes(p string, perm uint32, data []byte) {
-	t.add(p, &member{mode: modeReg | perm, data: data, size: int64(len(data))})
+	t.add(p, &member{mode: cpio.TypeReg | perm, data: data, size: int64(len(data))})
 }
 
 func (t tree) addFile(p string, perm uint32, file string) error {
@@ -100,7 +101,7 @@ func (t tree) addFile(p string, perm uint32, file string) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("add %s: %s is not a regular file", p, file)
 	}
-	t.add(p, &member{mode: modeReg | perm, file: file, size: fi.Size()})
+	t.add(p, &member{mode: cpio.TypeReg | perm, file: file, size: fi.Size()})
 	return nil
 }
 
@@ -120,7 +121,7 @@ func Build(ctx context.Context, w io.Writer, opt Options) error {
 	for _, d := range []string{"dev", "proc", "sys", "run", "tmp", "root"} {
 		t.dir(d)
 	}
-	t["dev/console"] = &member{mode: modeChar | 0o600, rdevMajor: 5, rdevMinor: 1}
+	t["dev/console"] = &member{mode: cpio.TypeChar | 0o600, rdevMajor: 5, rdevMinor: 1}
 	if opt.ModulesDir != "" {
 		if err := addModules(t, opt); err != nil {
 			return fmt.Errorf("build initramfs: %w", err)
@@ -129,17 +130,12 @@ func Build(ctx context.Context, w io.Writer, opt Options) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	mtime := uint32(0)
-	if !opt.ModTime.IsZero() {
-		mtime = uint32(opt.ModTime.Unix())
-	}
-
 	cw := &countingWriter{w: w}
 	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
 	if err != nil {
 		return fmt.Errorf("build initramfs: %w", err)
 	}
-	if err := writeTree(ctx, &newcWriter{w: zw}, t, mtime); err != nil {
+	if err := writeTree(ctx, cpio.NewWriter(zw), t, opt.ModTime); err != nil {
 		return fmt.Errorf("build initramfs: %w", err)
 	}
 	if err := zw.Close(); err != nil {
@@ -160,13 +156,13 @@ func Build(ctx context.Context, w io.Writer, opt Options) error {
 	if err := rt.addFile(RootfsPath, 0o444, opt.RootfsSquashfs); err != nil {
 		return fmt.Errorf("build initramfs: %w", err)
 	}
-	if err := writeTree(ctx, &newcWriter{w: cw}, rt, mtime); err != nil {
+	if err := writeTree(ctx, cpio.NewWriter(cw), rt, opt.ModTime); err != nil {
 		return fmt.Errorf("build initramfs: %w", err)
 	}
 	return nil
 }
 
-func writeTree(ctx context.Context, cw *newcWriter, t tree, mtime uint32) error {
+func writeTree(ctx context.Context, cw *cpio.Writer, t tree, mtime time.Time) error {
 	names := make([]string, 0, len(t))
 	for n := range t {
 		names = append(names, n)
@@ -177,14 +173,15 @@ func writeTree(ctx context.Context, cw *newcWriter, t tree, mtime uint32) error 
 			return err
 		}
 		m := t[n]
-		if err := cw.writeHeader(header{name: n, mode: m.mode, size: m.size, mtime: mtime, rdevMajor: m.rdevMajor, rdevMinor: m.rdevMinor}); err != nil {
+		h := &cpio.Header{Name: n, Mode: m.mode, Size: m.size, ModTime: mtime, DevMajor: m.rdevMajor, DevMinor: m.rdevMinor}
+		if err := cw.WriteHeader(h); err != nil {
 			return err
 		}
 		if m.size == 0 {
 			continue
 		}
 		if m.file == "" {
-			if err := cw.writeData(bytes.NewReader(m.data), m.size); err != nil {
+			if _, err := cw.Write(m.data); err != nil {
 				return err
 			}
 			continue
@@ -193,13 +190,13 @@ func writeTree(ctx context.Context, cw *newcWriter, t tree, mtime uint32) error 
 		if err != nil {
 			return err
 		}
-		err = cw.writeData(bufio.NewReaderSize(f, 1<<20), m.size)
+		_, err = io.CopyN(cw, bufio.NewReaderSize(f, 1<<20), m.size)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", m.file, err)
 		}
 	}
-	return cw.close()
+	return cw.Close()
 }
 
 // addModules puts the resolved modules and filtered index files under

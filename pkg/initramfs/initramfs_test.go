@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/ros-os/ros/pkg/kmod"
-	"github.com/ros-os/ros/pkg/kmod/testkernel"
+	"github.com/ros-os/ros/pkg/testkernel"
 )
 
 // fixtureModules writes a small depmod-style tree with fake module files.
@@ -238,10 +238,7 @@ func TestBuildDebian(t *testing.T) {
 		t.Skip("compresses the real module set: skipped under -short")
 	}
 	needCpio(t)
-	k, ok := testkernel.Find()
-	if !ok {
-		t.Skip("no unpacked Debian kernel in " + testkernel.CacheDir() + " (the os/initrd QEMU test fetches it)")
-	}
+	k := testkernel.Get(t)
 	var buf bytes.Buffer
 	if err := Build(context.Background(), &buf, Options{InitData: make([]byte, 3<<20), ModulesDir: k.ModulesDir}); err != nil {
 		t.Fatalf("Build(DefaultModules) = %v", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ros-os/ros/pkg/disk/boottest"
+	"github.com/ros-os/ros/pkg/qemu"
 )
 
 func needISOTools(t *testing.T) {
@@ -18,16 +19,7 @@ func needISOTools(t *testing.T) {
 
 func smallPayload(t *testing.T) string {
 	t.Helper()
-	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "boot"), 0o755)
-	for name, data := range map[string]string{"kernel": "KERNEL", "initrd": "INITRD", "cmdline": "console=ttyS0 panic=5\n"} {
-		os.WriteFile(filepath.Join(root, "boot", name), []byte(data), 0o644)
-	}
-	out := filepath.Join(t.TempDir(), "p.squashfs")
-	if b, err := exec.Command("mksquashfs", root, out, "-comp", "xz", "-noappend", "-no-progress", "-quiet").CombinedOutput(); err != nil {
-		t.Fatalf("mksquashfs: %v\n%s", err, b)
-	}
-	return out
+	return boottest.Squash(t, "xz", map[string][]byte{"boot/kernel": []byte("KERNEL"), "boot/initrd": []byte("INITRD"), "boot/cmdline": []byte("console=ttyS0 panic=5\n")})
 }
 
 func xorriso(t *testing.T, args ...string) string {
@@ -109,22 +101,20 @@ func TestBootISO(t *testing.T) {
 		t.Skip("boots QEMU; skipped under -short")
 	}
 	needISOTools(t)
-	boottest.NeedQEMU(t, boottest.BIOS)
+	boottest.NeedQEMU(t, qemu.BIOS)
 	pay := boottest.Payload(t, "live", "console=ttyS0,115200 panic=5 loglevel=4", "gzip")
 	out := filepath.Join(t.TempDir(), "ros.iso")
 	if err := Write(context.Background(), Options{Payload: pay, Out: out, Timeout: 1}); err != nil {
 		t.Fatalf("Write() = %v", err)
 	}
-	for _, fw := range []boottest.Firmware{boottest.BIOS, boottest.UEFI} {
+	for _, fw := range []qemu.Firmware{qemu.BIOS, qemu.UEFI} {
 		for _, media := range []string{"cdrom", "disk"} {
 			t.Run(string(fw)+"-"+media, func(t *testing.T) {
-				vm := boottest.VM{Firmware: fw}
-				if media == "cdrom" {
-					vm.CDROM = out
-				} else {
-					vm.Disk = out
+				cfg := qemu.Config{Firmware: fw, Image: out, Kind: qemu.KindISO}
+				if media == "disk" {
+					cfg.Kind = qemu.KindDisk // a USB stick
 				}
-				res := boottest.Boot(t, vm)
+				res := boottest.Boot(t, cfg)
 				res.Expect(t, "none", "live")
 				if !strings.Contains(res.Line, "args=ros.live") {
 					t.Errorf("live boot marker = %q, want ros.live first", res.Line)

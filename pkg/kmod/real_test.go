@@ -3,15 +3,15 @@ package kmod
 import (
 	"testing"
 
-	"github.com/ros-os/ros/pkg/kmod/testkernel"
+	"github.com/ros-os/ros/pkg/testkernel"
 )
 
 // TestRealDebianTree checks the parser against Debian's real modules tree when
-// a test kernel has been unpacked (the os/initrd QEMU test fetches one).
+// a test kernel has been unpacked (testkernel.Get fetches one: the QEMU tests call it).
 func TestRealDebianTree(t *testing.T) {
 	k, ok := testkernel.Find()
 	if !ok {
-		t.Skip("no unpacked Debian kernel in " + testkernel.CacheDir() + " (the os/initrd QEMU test fetches it)")
+		t.Skip("no unpacked Debian kernel in " + testkernel.CacheDir() + " (the QEMU tests fetch it)")
 	}
 	ix, err := Open(k.ModulesDir)
 	if err != nil {

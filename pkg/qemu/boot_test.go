@@ -18,6 +18,7 @@ import (
 
 	"github.com/ros-os/ros/pkg/qemu"
 	"github.com/ros-os/ros/pkg/qemu/qemutest"
+	"github.com/ros-os/ros/pkg/testkernel"
 )
 
 const guestReady = "ROS-GUEST-READY"
@@ -29,14 +30,14 @@ const bootTimeout = 3 * time.Minute
 func guest(t *testing.T) qemu.Config {
 	t.Helper()
 	qemutest.Require(t)
-	kp := qemutest.Kernel(t)
+	k := testkernel.Get(t)
 	var extra []qemutest.File
 	for _, m := range []string{
 		"kernel/drivers/net/ethernet/intel/e1000/e1000.ko",
 		"kernel/drivers/acpi/button.ko",
 		"kernel/drivers/input/evdev.ko",
 	} {
-		data, err := os.ReadFile(filepath.Join(kp.Modules, m))
+		data, err := os.ReadFile(filepath.Join(k.ModulesDir, m))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +45,7 @@ func guest(t *testing.T) qemu.Config {
 	}
 	initrd := qemutest.GoInitrd(t, "./testdata/guestinit", extra...)
 	return qemu.Config{
-		Kernel:    kp.Kernel,
+		Kernel:    k.Vmlinuz,
 		Initrd:    initrd,
 		Cmdline:   "console=ttyS0 panic=-1",
 		MemoryMiB: 256,
@@ -287,9 +288,9 @@ func TestRun(t *testing.T) {
 // + tiny Go initrd, BIOS, TCG).
 func BenchmarkBootToMarker(b *testing.B) {
 	qemutest.Require(b)
-	kp := qemutest.Kernel(b)
+	k := testkernel.Get(b)
 	initrd := qemutest.GoInitrd(b, "./testdata/guestinit")
-	cfg := qemu.Config{Kernel: kp.Kernel, Initrd: initrd, Cmdline: "console=ttyS0 panic=-1",
+	cfg := qemu.Config{Kernel: k.Vmlinuz, Initrd: initrd, Cmdline: "console=ttyS0 panic=-1",
 		MemoryMiB: 256, NoReboot: true, NoNetwork: true, Accel: "tcg"}
 	for b.Loop() {
 		vm, err := qemu.Start(b.Context(), cfg)

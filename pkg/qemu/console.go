@@ -165,3 +165,6 @@ func (vm *VM) waitError(what string, err error) error {
 
 // Console returns everything the serial console printed so far.
 func (vm *VM) Console() string { return vm.con.String() }
+
+// ConsoleTail returns the last n lines of the console, carriage returns removed.
+func (vm *VM) ConsoleTail(n int) string { return vm.con.tail(n) }

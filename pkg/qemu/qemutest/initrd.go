@@ -10,6 +10,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/ros-os/ros/pkg/cpio"
 )
 
 // File is one entry of an initramfs.
@@ -39,38 +41,32 @@ func WriteInitrd(w io.Writer, files []File) error {
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 
 	bw := bufio.NewWriter(w)
-	var off int64
-	write := func(b []byte) {
-		n, _ := bw.Write(b)
-		off += int64(n)
-	}
-	pad := func() {
-		if r := off % 4; r != 0 {
-			write(make([]byte, 4-r))
-		}
-	}
-	entry := func(ino int, name string, mode uint32, data []byte, major, minor uint32) {
-		hdr := fmt.Sprintf("070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-			ino, mode, 0, 0, 1, 0, len(data), 0, 0, major, minor, len(name)+1, 0)
-		write([]byte(hdr))
-		write([]byte(name + "\x00"))
-		pad()
-		write(data)
-		pad()
-	}
-	for i, f := range all {
-		name := strings.TrimPrefix(f.Name, "/")
-		perm := uint32(f.Mode.Perm())
+	cw := cpio.NewWriter(bw)
+	for _, f := range all {
+		h := &cpio.Header{Name: f.Name, Mode: uint32(f.Mode.Perm())}
 		switch {
 		case f.Mode&os.ModeDir != 0:
-			entry(i+1, name, 0o040000|perm, nil, 0, 0)
+			h.Mode |= cpio.TypeDir
 		case f.Mode&os.ModeCharDevice != 0:
-			entry(i+1, name, 0o020000|perm, nil, f.Major, f.Minor)
+			h.Mode |= cpio.TypeChar
+			h.DevMajor, h.DevMinor = f.Major, f.Minor
 		default:
-			entry(i+1, name, 0o100000|perm, f.Data, 0, 0)
+			h.Mode |= cpio.TypeReg
+			h.Size = int64(len(f.Data))
+		}
+		if err := cw.WriteHeader(h); err != nil {
+			return fmt.Errorf("write initrd: %w", err)
+		}
+		if h.Size == 0 {
+			continue
+		}
+		if _, err := cw.Write(f.Data); err != nil {
+			return fmt.Errorf("write initrd: %w", err)
 		}
 	}
-	entry(0, "TRAILER!!!", 0, nil, 0, 0)
+	if err := cw.Close(); err != nil {
+		return fmt.Errorf("write initrd: %w", err)
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write initrd: %w", err)
 	}

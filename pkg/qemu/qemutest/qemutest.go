@@ -1,6 +1,6 @@
 // Package qemutest holds helpers for tests that boot QEMU: skipping when
-// QEMU is missing, a cached Debian kernel, Go-built initramfs images, and a
-// Start that cleans up and shows the console when a test fails.
+// QEMU is missing, Go-built initramfs images, and a Start that cleans up and
+// shows the console when a test fails. The kernel comes from pkg/testkernel.
 package qemutest
 
 import (
@@ -22,27 +22,6 @@ func Require(t testing.TB) {
 	if _, err := exec.LookPath(qemu.DefaultBinary); err != nil {
 		t.Skipf("needs %s (apt-get install qemu-system-x86)", qemu.DefaultBinary)
 	}
-}
-
-// Kernel returns Debian's kernel from the shared cache, downloading it with
-// apt-get on first use. It skips t when apt-get is missing.
-func Kernel(t testing.TB) *KernelPackage {
-	t.Helper()
-	cache, err := CacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		if kp, err := cachedKernel(filepath.Join(cache, "testkernel")); err == nil {
-			return kp
-		}
-		t.Skip("needs apt-get to fetch a Debian kernel")
-	}
-	kp, err := FetchKernel(t.Context(), cache)
-	if err != nil {
-		t.Fatalf("FetchKernel(%s) = %v", cache, err)
-	}
-	return kp
 }
 
 // GoInitrd builds the Go main package pkg statically and returns the path of
@@ -82,19 +61,11 @@ func Start(t testing.TB, cfg qemu.Config) *qemu.VM {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("qemu %v\nconsole (last 100 lines):\n%s", vm.Args(), tail(vm.Console(), 100))
+			t.Logf("qemu %v\nconsole (last 100 lines):\n%s", vm.Args(), vm.ConsoleTail(100))
 		}
 		if err := vm.Close(); err != nil {
 			t.Errorf("vm.Close() = %v", err)
 		}
 	})
 	return vm
-}
-
-func tail(s string, n int) string {
-	lines := bytes.Split(bytes.ReplaceAll([]byte(s), []byte("\r"), nil), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
 }

@@ -1,5 +1,5 @@
 // Command marker is the /init of the test payloads' initramfs: it prints
-// "ROS-TEST-BOOT slot=<ros.slot from /proc/cmdline> payload=<baked in>
+// "ROS-TEST-BOOT slot=<ros.slot from /proc/cmdline> payload=<from /payload>
 // args=<ros.* flags>" on /dev/console and powers the machine off.
 package main
 
@@ -10,9 +10,6 @@ import (
 	"syscall"
 )
 
-// payload names the payload this binary was built into (-X main.payload=B).
-var payload = "unset"
-
 func main() {
 	os.MkdirAll("/dev", 0o755)
 	os.MkdirAll("/proc", 0o755)
@@ -21,6 +18,10 @@ func main() {
 	out, err := os.OpenFile("/dev/console", os.O_WRONLY, 0)
 	if err != nil {
 		out = os.Stdout
+	}
+	payload := "unset"
+	if b, err := os.ReadFile("/payload"); err == nil {
+		payload = strings.TrimSpace(string(b)) // the initramfs names its payload
 	}
 	cmdline, _ := os.ReadFile("/proc/cmdline")
 	slot := "none"
