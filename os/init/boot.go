@@ -114,11 +114,22 @@ func (i *Init) entropy(context.Context) error {
 	return nil
 }
 
+// resolvConf is where /etc/resolv.conf points (a symlink in the init image)
+// and the DHCP client writes. It must exist before any service that binds
+// /etc/resolv.conf starts, so it starts empty, as in LinuxKit.
+const resolvConf = "/run/resolvconf/resolv.conf"
+
 func (i *Init) dirs(context.Context) error {
 	var errs []error
 	for _, d := range []string{i.cfg.LogDir, filepath.Dir(i.cfg.ContainerdLog), filepath.Dir(i.cfg.RosLog),
-		"/var/lib/containerd", "/run/containerd", "/run/ros"} {
+		"/var/lib/containerd", "/run/containerd", "/run/ros", filepath.Dir(resolvConf)} {
 		if err := i.cfg.Sys.MkdirAll(filepath.Join(i.cfg.Root, d), 0o755); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	rc := filepath.Join(i.cfg.Root, resolvConf)
+	if _, err := i.cfg.Sys.ReadFile(rc); errors.Is(err, fs.ErrNotExist) {
+		if err := i.cfg.Sys.WriteFile(rc, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}

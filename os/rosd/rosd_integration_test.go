@@ -323,7 +323,7 @@ func TestRosdIntegration(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(tmp, "log", "flaky.log"))
 		return strings.Count(string(b), "flaky run") >= 2
 	})
-	if !strings.Contains(console.String(), "ros: service flaky exited; restart 1 in 300ms") {
+	if !strings.Contains(console.String(), "ros: service flaky: restart 1 in 300ms") {
 		t.Errorf("console lacks the restart line:\n%s", console.String())
 	}
 

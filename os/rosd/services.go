@@ -105,9 +105,14 @@ func (d *daemon) event(e supervisor.Event) {
 		d.log.Info("service running", "service", e.Name, "restarts", e.Restarts)
 	case supervisor.StateExited:
 		d.log.Warn("service exited", "service", e.Name, "uptime", e.Uptime.Round(time.Millisecond), "err", e.Err)
+		reason := "exited"
+		if e.Err != nil {
+			reason = "exited: " + e.Err.Error()
+		}
+		d.console("ros: service %s %s", e.Name, reason)
 	case supervisor.StateWaiting:
 		d.log.Warn("service restarting", "service", e.Name, "in", e.Delay, "restart", e.Restarts)
-		d.console("ros: service %s exited; restart %d in %s", e.Name, e.Restarts, e.Delay)
+		d.console("ros: service %s: restart %d in %s", e.Name, e.Restarts, e.Delay)
 	case supervisor.StateStopped:
 		d.log.Info("service stopped", "service", e.Name)
 	}

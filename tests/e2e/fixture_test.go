@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ros-os/ros/pkg/assemble"
+	"github.com/ros-os/ros/pkg/ocistore"
+	"github.com/ros-os/ros/pkg/osbuild"
+	"github.com/ros-os/ros/pkg/osimage"
+	"github.com/ros-os/ros/pkg/qemu"
+	"github.com/ros-os/ros/pkg/qemu/qemutest"
+	"github.com/ros-os/ros/pkg/sshcheck"
+)
+
+// bootTimeout bounds one boot to `ros: services ready` under TCG.
+const bootTimeout = 5 * time.Minute
+
+// readyLine is what rosd prints on the console once every service runs.
+const readyLine = "ros: services ready"
+
+// images are the test images, built once per test binary run.
+type images struct {
+	Base string // output base: Base.iso, Base.raw, Base-kernel ...
+	Key  []byte // private key whose public half is in /home/ros/.ssh
+	err  error
+}
+
+var (
+	buildOnce sync.Once
+	built     images
+)
+
+// testImages builds (once) yml/ros.yml plus the test layer as iso, raw and
+// kernel+initrd.
+func testImages(t *testing.T) images {
+	t.Helper()
+	qemutest.Require(t)
+	buildOnce.Do(func() { built = buildImages() })
+	if built.err != nil {
+		t.Fatalf("build test images: %v", built.err)
+	}
+	return built
+}
+
+func buildImages() images {
+	cache, err := ocistore.CacheDir()
+	if err != nil {
+		return images{err: err}
+	}
+	dir := filepath.Join(cache, "e2e")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return images{err: err}
+	}
+	key, pub, err := testKey(dir)
+	if err != nil {
+		return images{err: err}
+	}
+	layer := filepath.Join(dir, "test.yml")
+	if err := os.WriteFile(layer, []byte(testLayer(pub)), 0o644); err != nil {
+		return images{err: err}
+	}
+	store, err := ocistore.Open(filepath.Join(cache, "oci"))
+	if err != nil {
+		return images{err: err}
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	outs := assemble.DefaultOutputs()
+	cleanup := osimage.Formats(outs, osimage.Options{Logger: log})
+	defer cleanup()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	base, err := osbuild.Build(ctx, osbuild.Options{
+		Files:   []string{"../../yml/ros.yml", layer},
+		Formats: []string{"iso", "raw", "kernel+initrd"},
+		Dir:     dir,
+		Name:    "ros-e2e",
+		Store:   store,
+		Outputs: outs,
+		Logger:  log,
+	})
+	return images{Base: base, Key: key, err: err}
+}
+
+// testKey returns a key pair kept in dir, so that rebuilt images stay the
+// same from run to run.
+func testKey(dir string) (private []byte, authorized string, err error) {
+	priv, pub := filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "id_ed25519.pub")
+	p, err1 := os.ReadFile(priv)
+	a, err2 := os.ReadFile(pub)
+	if err1 == nil && err2 == nil {
+		return p, strings.TrimSpace(string(a)), nil
+	}
+	kp, err := sshcheck.GenerateKey("ros-e2e")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(priv, kp.PrivatePEM, 0o600); err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(pub, []byte(kp.AuthorizedKey+"\n"), 0o644); err != nil {
+		return nil, "", err
+	}
+	return kp.PrivatePEM, kp.AuthorizedKey, nil
+}
+
+// testLayer is merged over yml/ros.yml: the ros user's SSH key.
+func testLayer(authorizedKey string) string {
+	return fmt.Sprintf(`# e2e test layer: an SSH key for the ros user.
+files:
+  - path: home/ros/.ssh
+    directory: true
+    mode: "0700"
+    uid: 1000
+    gid: 1000
+  - path: home/ros/.ssh/authorized_keys
+    contents: %q
+    mode: "0600"
+    uid: 1000
+    gid: 1000
+`, authorizedKey+"\n")
+}
+
+// machine is a booted test VM.
+type machine struct {
+	t   *testing.T
+	vm  *qemu.VM
+	key []byte
+}
+
+// boot starts cfg with an SSH port forward and waits for services ready.
+func boot(t *testing.T, img images, cfg qemu.Config) *machine {
+	t.Helper()
+	cfg.Forwards = append(cfg.Forwards, qemu.Forward{Guest: 22})
+	if cfg.MemoryMiB == 0 {
+		cfg.MemoryMiB = 1024
+	}
+	m := &machine{t: t, vm: qemutest.Start(t, cfg), key: img.Key}
+	m.waitReady()
+	return m
+}
+
+// waitReady waits for the next `ros: services ready` on the console.
+func (m *machine) waitReady() {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(m.t.Context(), bootTimeout)
+	defer cancel()
+	if _, err := m.vm.WaitFor(ctx, readyLine); err != nil {
+		m.t.Fatalf("waiting for %q: %v", readyLine, err)
+	}
+}
+
+// ssh runs cmd as the ros user and returns its stdout; a non-zero exit
+// fails the test.
+func (m *machine) ssh(cmd string) string {
+	m.t.Helper()
+	out, code := m.sshCode(cmd)
+	if code != 0 {
+		m.t.Fatalf("ssh %q: exit %d: %s", cmd, code, out)
+	}
+	return out
+}
+
+// sshCode runs cmd as ros and returns its combined output and exit code.
+func (m *machine) sshCode(cmd string) (string, int) {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(m.t.Context(), 2*time.Minute)
+	defer cancel()
+	res, err := sshcheck.Run(ctx, sshcheck.Options{
+		Addr: fmt.Sprintf("127.0.0.1:%d", m.vm.SSHPort()),
+		User: "ros",
+		Key:  m.key,
+	}, cmd)
+	if err != nil {
+		m.t.Fatalf("ssh %q: %v", cmd, err)
+	}
+	return string(res.Stdout) + string(res.Stderr), res.ExitCode
+}
