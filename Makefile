@@ -12,10 +12,10 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := mmdebstrap squashfs-tools kmod cpio xz-utils zstd \
 	qemu-system-x86 qemu-utils ovmf \
 	grub-common grub-efi-amd64-bin grub-pc-bin xorriso mtools dosfstools gdisk e2fsprogs \
-	openssh-client openssh-server containerd runc busybox-static \
+	openssh-client openssh-server containerd runc busybox-static socat dpkg-dev libcap2-bin \
 	libdqlite-dev golang-github-canonical-go-dqlite-dev ca-certificates git
 
-.PHONY: all deps build bin images test test-short bench demo run lint fmt clean
+.PHONY: all deps build bin test test-short bench demo run lint fmt clean schema
 
 all: build
 
@@ -41,15 +41,31 @@ build: bin
 	$(ROS) build --dir $(OUT) --name ros yml/ros.yml
 	$(ROS) build --dir $(OUT) --name ros-docker yml/ros.yml yml/docker.yml
 
+# The whole suite: unit tests, integration tests against Debian's containerd,
+# image builds and QEMU boots (root is needed for some; CI runs as root).
 test:
 	$(GO) vet ./...
-	$(GO) test -timeout 60m ./...
+	$(GO) test -timeout 80m ./...
 
+# Unit tests only: no image builds, no QEMU, no root.
 test-short:
 	$(GO) test -short ./...
 
+# Regenerate the editor schema of the build format from its Go types.
+schema:
+	$(GO) run ./tools/schemagen
+
+# Speed and size goals: build times, image sizes, boot times and memory.
 bench: bin
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+# Build the default OS, boot it in QEMU, show it working, power it off.
+demo: deps bin
+	$(GO) run ./tools/demo
+
+# Boot an image interactively: make run IMAGE=out/ros.iso
+run: bin
+	$(ROS) run $(or $(IMAGE),$(OUT)/ros.iso)
 
 lint:
 	$(GO) vet ./...

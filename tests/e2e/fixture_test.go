@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,12 +58,12 @@ func buildImages() images {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return images{err: err}
 	}
-	key, pub, err := testKey(dir)
+	key, pub, err := sshcheck.LoadOrCreateKey(dir, "ros-e2e")
 	if err != nil {
 		return images{err: err}
 	}
 	layer := filepath.Join(dir, "test.yml")
-	if err := os.WriteFile(layer, []byte(testLayer(pub)), 0o644); err != nil {
+	if err := os.WriteFile(layer, []byte(sshcheck.AuthorizedKeysLayer(pub)), 0o644); err != nil {
 		return images{err: err}
 	}
 	store, err := ocistore.Open(filepath.Join(cache, "oci"))
@@ -87,45 +86,6 @@ func buildImages() images {
 		Logger:  log,
 	})
 	return images{Base: base, Key: key, err: err}
-}
-
-// testKey returns a key pair kept in dir, so that rebuilt images stay the
-// same from run to run.
-func testKey(dir string) (private []byte, authorized string, err error) {
-	priv, pub := filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "id_ed25519.pub")
-	p, err1 := os.ReadFile(priv)
-	a, err2 := os.ReadFile(pub)
-	if err1 == nil && err2 == nil {
-		return p, strings.TrimSpace(string(a)), nil
-	}
-	kp, err := sshcheck.GenerateKey("ros-e2e")
-	if err != nil {
-		return nil, "", err
-	}
-	if err := os.WriteFile(priv, kp.PrivatePEM, 0o600); err != nil {
-		return nil, "", err
-	}
-	if err := os.WriteFile(pub, []byte(kp.AuthorizedKey+"\n"), 0o644); err != nil {
-		return nil, "", err
-	}
-	return kp.PrivatePEM, kp.AuthorizedKey, nil
-}
-
-// testLayer is merged over yml/ros.yml: the ros user's SSH key.
-func testLayer(authorizedKey string) string {
-	return fmt.Sprintf(`# e2e test layer: an SSH key for the ros user.
-files:
-  - path: home/ros/.ssh
-    directory: true
-    mode: "0700"
-    uid: 1000
-    gid: 1000
-  - path: home/ros/.ssh/authorized_keys
-    contents: %q
-    mode: "0600"
-    uid: 1000
-    gid: 1000
-`, authorizedKey+"\n")
 }
 
 // machine is a booted test VM.
