@@ -57,7 +57,7 @@ schema:
 
 # Speed and size goals: build times, image sizes, boot times and memory.
 bench: bin
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 90m ./...
 
 # Build the default OS, boot it in QEMU, show it working, power it off.
 demo: deps bin

@@ -34,6 +34,7 @@ func (i *Init) bootPhases() []Phase {
 			}
 			return i.cfg.Coldplug(ctx)
 		}},
+		{"power-button", i.watchPowerButton},
 		{"dirs", i.dirs},
 	}
 }

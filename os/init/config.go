@@ -31,6 +31,12 @@ type Config struct {
 
 	// Coldplug loads the kernel modules the present hardware needs.
 	Coldplug func(ctx context.Context) error
+
+	// InputClass (/sys/class/input) is searched for evdev devices with a
+	// power key, whose nodes under InputDev (/dev/input) are watched: a
+	// press powers off. "" disables the watch.
+	InputClass string
+	InputDev   string
 }
 
 // DefaultConfig is PID 1 on a ros device.
@@ -50,5 +56,7 @@ func DefaultConfig() Config {
 		Grace:            10 * time.Second,
 		Backoff:          supervisor.DefaultBackoff(),
 		Coldplug:         ColdplugModules,
+		InputClass:       "/sys/class/input",
+		InputDev:         "/dev/input",
 	}
 }

@@ -23,6 +23,7 @@ type Init struct {
 	conMu  sync.Mutex
 
 	containerd, daemon *supervised
+	power              chan struct{} // a power key was pressed
 }
 
 // supervised is a process kept running by Supervise until stop.
@@ -32,8 +33,8 @@ type supervised struct {
 }
 
 // Main is PID 1 (argv[0] "init"): boot, supervise containerd and the ros
-// daemon, reap orphans, and on a signal (see Signals) shut down and reboot,
-// halt or power off. It returns only if the final reboot(2) fails; PID 1
+// daemon, reap orphans, and on a signal (see Signals) or a press of the
+// power button shut down and reboot, halt or power off. It returns only if the final reboot(2) fails; PID 1
 // returning panics the kernel, which then reboots if panic= is set.
 func Main(ctx context.Context, args []string) error {
 	if os.Getpid() != 1 {
@@ -44,10 +45,11 @@ func Main(ctx context.Context, args []string) error {
 
 // New returns a PID 1 configured by cfg.
 func New(cfg Config) *Init {
-	return &Init{cfg: cfg, reaper: supervisor.NewReaper()}
+	return &Init{cfg: cfg, reaper: supervisor.NewReaper(), power: make(chan struct{}, 1)}
 }
 
-// Run boots, waits for a shutdown signal, shuts down, and calls reboot(2).
+// Run boots, waits for a shutdown signal or the power button, shuts down,
+// and calls reboot(2).
 func (i *Init) Run(ctx context.Context) error {
 	// Subscribe first: a signal during boot is acted on after it.
 	sigs := make(chan os.Signal, 4)
@@ -75,6 +77,9 @@ func (i *Init) Run(ctx context.Context) error {
 		case s := <-sigs:
 			action = ActionFor(s)
 			i.say("received %s: %s", s, action)
+		case <-i.power:
+			action = ActionPoweroff
+			i.say("power button pressed")
 		case <-ctx.Done():
 			action = ActionReboot
 		}

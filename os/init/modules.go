@@ -13,8 +13,15 @@ import (
 	"github.com/ros-os/ros/pkg/kmod"
 )
 
+// BaseModules are loaded by name after coldplug, whatever the hardware:
+// ACPI buttons have no device that coldplug always sees on every machine,
+// and the power button is only readable through evdev. A name the kernel
+// image does not ship is skipped quietly.
+var BaseModules = []string{"button", "evdev"}
+
 // ColdplugModules loads the modules matching every device in /sys, repeating
-// while drivers bring new devices. A kernel without modules is not an error.
+// while drivers bring new devices, then BaseModules. A kernel without
+// modules is not an error.
 func ColdplugModules(ctx context.Context) error {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
@@ -38,5 +45,17 @@ func ColdplugModules(ctx context.Context) error {
 			break
 		}
 	}
-	return nil
+	return loadBase(ctx, l, BaseModules)
+}
+
+// loadBase loads names, skipping those that are neither modules nor built
+// into the kernel.
+func loadBase(ctx context.Context, l *kmod.Loader, names []string) error {
+	var errs []error
+	for _, n := range names {
+		if err := l.Load(ctx, n); err != nil && !errors.Is(err, kmod.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

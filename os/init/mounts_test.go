@@ -36,7 +36,27 @@ func (f *fakeSys) ReadFile(path string) ([]byte, error) {
 	}
 	return nil, fs.ErrNotExist
 }
-func (f *fakeSys) ReadDir(path string) ([]string, error) { return nil, fs.ErrNotExist }
+
+// ReadDir lists the names directly under path among the preset files.
+func (f *fakeSys) ReadDir(path string) ([]string, error) {
+	seen := map[string]bool{}
+	var names []string
+	for p := range f.files {
+		rest, ok := strings.CutPrefix(p, path+"/")
+		if !ok {
+			continue
+		}
+		n, _, _ := strings.Cut(rest, "/")
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return names, nil
+}
 func (f *fakeSys) WriteFile(path string, data []byte) error {
 	f.rec("write " + path + " " + string(data))
 	if strings.HasSuffix(string(data), "bad") {

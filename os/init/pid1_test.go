@@ -51,7 +51,16 @@ func runAsPID1(dir string) int {
 		return 2
 	}
 	cfg := DefaultConfig()
-	cfg.Sys = &pid1Sys{fakeSys{files: map[string]string{"/etc/hostname": "pid1test\n"}}}
+	files := map[string]string{"/etc/hostname": "pid1test\n"}
+	// With a power-event FIFO in dir, its node is a power button in a fake
+	// sysfs (64-bit bitmap).
+	cfg.InputClass = filepath.Join(dir, "sys/class/input")
+	cfg.InputDev = dir
+	if _, err := os.Stat(filepath.Join(dir, "event0")); err == nil {
+		files[filepath.Join(cfg.InputClass, "event0/device/capabilities/key")] = "10000000000000 0\n"
+		files[filepath.Join(cfg.InputClass, "event0/device/name")] = "Test Power Button\n"
+	}
+	cfg.Sys = &pid1Sys{fakeSys{files: files}}
 	cfg.Root = "/"
 	cfg.ContainerdPath = filepath.Join(dir, "containerd")
 	cfg.RosPath = filepath.Join(dir, "ros")
@@ -66,7 +75,11 @@ func runAsPID1(dir string) int {
 	return 1
 }
 
-func TestInitAsPID1(t *testing.T) {
+// runPID1 writes scripts into a temporary directory (prepare may add more
+// files), runs Init as PID 1 of a new PID namespace with them standing in
+// for containerd and the daemon, and returns the console and the directory.
+func runPID1(t *testing.T, scripts func(dir string) map[string]string, prepare func(dir string)) (string, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts the test binary as PID 1 of a new PID namespace")
 	}
@@ -78,28 +91,13 @@ func TestInitAsPID1(t *testing.T) {
 		t.Skip("needs unshare (util-linux)")
 	}
 	dir := t.TempDir()
-	// containerd fails twice (restart with backoff), then stays up; the
-	// daemon asks for a poweroff the way `ros poweroff` does, and stops
-	// cleanly on SIGTERM.
-	scripts := map[string]string{
-		"containerd": `#!/bin/sh
-n=$(cat ` + dir + `/count 2>/dev/null || echo 0); echo $((n+1)) > ` + dir + `/count
-echo "containerd $* run $n"
-[ "$n" -lt 2 ] && exit 1
-exec sleep 1000
-`,
-		"ros": `#!/bin/sh
-trap 'echo daemon got TERM; exit 0' TERM
-echo "ros $*"
-while [ "$(cat ` + dir + `/count)" -lt 3 ]; do sleep 0.05; done
-sleep 0.3; kill -USR2 1
-while :; do sleep 0.05; done
-`,
-	}
-	for n, s := range scripts {
+	for n, s := range scripts(dir) {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(s), 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if prepare != nil {
+		prepare(dir)
 	}
 	var out bytes.Buffer
 	cmd := exec.Command(unshare, "--pid", "--net", "--fork", "--mount-proc", os.Args[0], "-test.run=^$")
@@ -124,10 +122,48 @@ while :; do sleep 0.05; done
 	if err != nil {
 		t.Fatalf("unshare ... = %v", err)
 	}
-	want := []string{
+	return got, dir
+}
+
+// inOrder fails t unless every string of want is in got, in that order.
+func inOrder(t *testing.T, got string, want []string) {
+	t.Helper()
+	rest := got
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("PID 1 console lacks %q (in this order)", w)
+		}
+		rest = rest[i+len(w):]
+	}
+}
+
+func TestInitAsPID1(t *testing.T) {
+	// containerd fails twice (restart with backoff), then stays up; the
+	// daemon asks for a poweroff the way `ros poweroff` does, and stops
+	// cleanly on SIGTERM.
+	got, dir := runPID1(t, func(dir string) map[string]string {
+		return map[string]string{
+			"containerd": `#!/bin/sh
+n=$(cat ` + dir + `/count 2>/dev/null || echo 0); echo $((n+1)) > ` + dir + `/count
+echo "containerd $* run $n"
+[ "$n" -lt 2 ] && exit 1
+exec sleep 1000
+`,
+			"ros": `#!/bin/sh
+trap 'echo daemon got TERM; exit 0' TERM
+echo "ros $*"
+while [ "$(cat ` + dir + `/count)" -lt 3 ]; do sleep 0.05; done
+sleep 0.3; kill -USR2 1
+while :; do sleep 0.05; done
+`,
+		}
+	}, nil)
+	inOrder(t, got, []string{
 		"ros init: phase mounts done in",
 		"ros init: hostname pid1test",
 		"ros init: phase loopback done in",
+		"ros init: no power button found",
 		"ros init: boot done in",
 		"ros init: containerd exited after",
 		"ros init: containerd restarting in 100ms (restart 1)",
@@ -140,15 +176,7 @@ while :; do sleep 0.05; done
 		"ros init: phase unmount done in",
 		"ros init: poweroff",
 		fmt.Sprintf("REBOOT %#x", unix.LINUX_REBOOT_CMD_POWER_OFF),
-	}
-	rest := got
-	for _, w := range want {
-		i := strings.Index(rest, w)
-		if i < 0 {
-			t.Fatalf("PID 1 console lacks %q (in this order)", w)
-		}
-		rest = rest[i+len(w):]
-	}
+	})
 	if !strings.Contains(got, `umount /var`) || !strings.Contains(got, `mount  /`) {
 		t.Errorf("shutdown did not unmount /var and remount / read-only")
 	}
@@ -157,5 +185,55 @@ while :; do sleep 0.05; done
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "containerd.log")); !strings.Contains(string(b), "containerd --config /etc/containerd/config.toml run 2") {
 		t.Errorf("containerd.log = %q, want three runs with --config", b)
+	}
+}
+
+// TestPowerButtonAsPID1 presses a power button: a FIFO standing in for
+// /dev/input/event0, listed as a power button in a fake sysfs. The daemon
+// writes a key press, then a power key press into it.
+func TestPowerButtonAsPID1(t *testing.T) {
+	if InputEventSize != 24 {
+		t.Skip("the fake sysfs bitmap is a 64-bit kernel's")
+	}
+	got, dir := runPID1(t, func(dir string) map[string]string {
+		return map[string]string{
+			"containerd": "#!/bin/sh\nexec sleep 1000\n",
+			"ros": `#!/bin/sh
+trap 'echo daemon got TERM; exit 0' TERM
+sleep 0.3
+cat ` + dir + `/press > ` + dir + `/event0
+while :; do sleep 0.05; done
+`,
+		}
+	}, func(dir string) {
+		if err := unix.Mkfifo(filepath.Join(dir, "event0"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		press := events(event(EvKey, keyEnter, 1), event(evSyn, 0, 0), event(EvKey, keyEnter, 0), event(evSyn, 0, 0),
+			event(EvKey, KeyPower, 1), event(evSyn, 0, 0), event(EvKey, KeyPower, 0), event(evSyn, 0, 0))
+		if err := os.WriteFile(filepath.Join(dir, "press"), press, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	inOrder(t, got, []string{
+		"ros init: phase modules done in",
+		"ros init: power button: " + filepath.Join(dir, "event0") + " (Test Power Button)",
+		"ros init: phase power-button done in",
+		"ros init: boot done in",
+		"ros init: power button pressed",
+		"ros init: phase onshutdown done in",
+		"ros init: phase services done in",
+		"ros init: phase containerd done in",
+		"ros init: phase kill done in",
+		"ros init: phase sync done in",
+		"ros init: phase unmount done in",
+		"ros init: poweroff",
+		fmt.Sprintf("REBOOT %#x", unix.LINUX_REBOOT_CMD_POWER_OFF),
+	})
+	if strings.Count(got, "power button pressed") != 1 {
+		t.Errorf("console has %d \"power button pressed\" lines, want 1", strings.Count(got, "power button pressed"))
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "rosd.log")); !strings.Contains(string(b), "daemon got TERM") {
+		t.Errorf("rosd.log = %q, want the daemon to have been stopped with SIGTERM", b)
 	}
 }

@@ -47,5 +47,7 @@ func NewCommand() *cobra.Command {
 	f.StringVar(&opts.Namespace, "namespace", "services.ros", "containerd namespace of services")
 	f.StringVar(&opts.RuncBinary, "runc", "/usr/bin/runc", "runc binary for onboot containers")
 	f.DurationVar(&opts.Grace, "grace", 0, "grace period between SIGTERM and SIGKILL when stopping services (default 10s)")
+	f.DurationVar(&opts.Settle, "settle", DefaultSettle, "how long every service must have been running at once before \"services ready\"")
+	f.DurationVar(&opts.ReadyDeadline, "ready-deadline", DefaultReadyDeadline, "after this, name the services that are not ready on the console")
 	return cmd
 }

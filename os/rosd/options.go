@@ -13,8 +13,16 @@ import (
 	"github.com/ros-os/ros/pkg/supervisor"
 )
 
-// ReadyLine is printed on the console once every service has a running task.
+// ReadyLine is printed on the console once every service has been running
+// at the same time for Options.Settle. Past Options.ReadyDeadline without
+// that, "ros: services ready except NAME[, NAME]" is printed instead.
 const ReadyLine = "ros: services ready"
+
+// Readiness defaults (see Options).
+const (
+	DefaultSettle        = time.Second
+	DefaultReadyDeadline = 60 * time.Second
+)
 
 // Options configure Run. Zero values take the device defaults.
 type Options struct {
@@ -29,6 +37,14 @@ type Options struct {
 
 	Grace   time.Duration      // SIGTERM to SIGKILL when stopping a service (10 s)
 	Backoff supervisor.Backoff // service restart backoff (1 s .. 30 s, reset after 60 s)
+
+	// Settle is how long every service must have been running, all at the
+	// same time, before ReadyLine is printed (1 s): a service that crashes
+	// right after it starts does not count as up.
+	Settle time.Duration
+	// ReadyDeadline, counted from Run's start, is when the services that
+	// are not ready yet are named on the console (60 s).
+	ReadyDeadline time.Duration
 
 	// Console receives the lines an operator must see (onboot results,
 	// restarts, the ready line); nil opens /dev/console (stderr if that
@@ -58,6 +74,12 @@ func (o *Options) defaults() {
 	def(&o.RuncRoot, "/run/runc")
 	if o.Grace <= 0 {
 		o.Grace = 10 * time.Second
+	}
+	if o.Settle <= 0 {
+		o.Settle = DefaultSettle
+	}
+	if o.ReadyDeadline <= 0 {
+		o.ReadyDeadline = DefaultReadyDeadline
 	}
 	if o.Backoff == (supervisor.Backoff{}) {
 		o.Backoff = supervisor.DefaultBackoff()

@@ -26,7 +26,11 @@ type daemon struct {
 }
 
 // Run runs onboot containers (once per boot), then supervises every service
-// until ctx is done. Then it stops and deletes their tasks, unless
+// until ctx is done. Once every service has been running at the same time
+// for Options.Settle it prints ReadyLine on the console; if that has not
+// happened Options.ReadyDeadline after Run started, it prints one line
+// naming the services that are not ready (and ReadyLine later, if they
+// become ready). Then it stops and deletes their tasks, unless
 // context.Cause(ctx) is supervisor.ErrDetach: then it returns leaving them
 // running, and the next Run adopts them.
 func Run(ctx context.Context, opts Options) error {
@@ -55,6 +59,24 @@ func Run(ctx context.Context, opts Options) error {
 		go d.reaper.Loop(loopCtx, nil)
 	}
 	start := time.Now()
+	bundles, err := d.listServices()
+	if err != nil {
+		return fmt.Errorf("rosd: %w", err)
+	}
+	names := make([]string, len(bundles))
+	for i, b := range bundles {
+		names[i] = b.Name
+	}
+	// Readiness is watched from the start: if containerd never answers,
+	// the deadline line still names every service.
+	ready := newReadyWatch(names, opts.Settle)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		d.watchReady(watchCtx, ready, len(names), start)
+	}()
+	defer func() { stopWatch(); <-watched }()
 	if err := d.runOnboot(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -70,7 +92,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer client.Close()
-	err = d.runServices(ctx, client, start)
+	err = d.runServices(ctx, client, bundles, ready)
 	_, _ = sd.SdNotify(false, sd.SdNotifyStopping)
 	return err
 }

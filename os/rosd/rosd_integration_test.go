@@ -197,7 +197,8 @@ func TestRosdIntegration(t *testing.T) {
 	bundle(t, filepath.Join(onboot, "003-after-failure"), "echo 003 >> /out/order", outBind, nil)
 	services := filepath.Join(tree, "containers", "services")
 	bundle(t, filepath.Join(services, "sleeper"), "echo sleeper up; exec sleep 1000", nil, nil)
-	bundle(t, filepath.Join(services, "flaky"), "echo flaky run; sleep 1; exit 1", nil, nil)
+	// flaky crash-loops until /out/stable exists, then stays up.
+	bundle(t, filepath.Join(services, "flaky"), "echo flaky run; [ -e /out/stable ] && exec sleep 1000; sleep 0.2; exit 1", outBind, nil)
 
 	reaper := supervisor.NewReaper()
 	if err := supervisor.SetSubreaper(); err != nil {
@@ -223,9 +224,12 @@ func TestRosdIntegration(t *testing.T) {
 		return Options{
 			Root: tree, LogDir: filepath.Join(tmp, "log"), StateDir: filepath.Join(tmp, "run-ros"),
 			Address: sock, RuncBinary: runc, RuncRoot: filepath.Join(tmp, "runc"),
-			Grace:   2 * time.Second,
-			Backoff: supervisor.Backoff{Initial: 300 * time.Millisecond, Max: 5 * time.Second, Factor: 2, ResetAfter: time.Minute},
-			Console: console, Reaper: reaper,
+			Grace: 2 * time.Second,
+			// Longer than a flaky run, so a crash loop can never settle.
+			Settle:        2 * time.Second,
+			ReadyDeadline: 10 * time.Second,
+			Backoff:       supervisor.Backoff{Initial: 300 * time.Millisecond, Max: 5 * time.Second, Factor: 2, ResetAfter: time.Minute},
+			Console:       console, Reaper: reaper,
 			OnEvent: func(e supervisor.Event) {
 				if e.Name == "flaky" && e.State == supervisor.StateWaiting {
 					evMu.Lock()
@@ -271,14 +275,16 @@ func TestRosdIntegration(t *testing.T) {
 		t.Fatalf("create stale container: %v", err)
 	}
 
-	// First run: onboot, services, ready line, restarts.
+	// First run: onboot, services, restarts; flaky crash-loops, so past
+	// the deadline the console names it instead of saying ready.
 	console := &syncBuffer{}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- Run(ctx, opts(console)) }()
-	waitFor(t, "ready line", 60*time.Second, func() bool { return strings.Contains(console.String(), ReadyLine+"\n") })
-	t.Logf("rosd start to %q: %s", ReadyLine, time.Since(start).Round(time.Millisecond))
+	lateLine := ReadyLine + " except flaky\n"
+	waitFor(t, "not-ready line", 60*time.Second, func() bool { return strings.Contains(console.String(), lateLine) })
+	t.Logf("rosd start to %q: %s", strings.TrimSpace(lateLine), time.Since(start).Round(time.Millisecond))
 
 	order, _ := os.ReadFile(filepath.Join(out, "order"))
 	if string(order) != "000\n001\n003\n" {
@@ -326,6 +332,24 @@ func TestRosdIntegration(t *testing.T) {
 	if !strings.Contains(console.String(), "ros: service flaky: restart 1 in 300ms") {
 		t.Errorf("console lacks the restart line:\n%s", console.String())
 	}
+	if strings.Contains(console.String(), ReadyLine+"\n") {
+		t.Fatalf("console says %q while flaky crash-loops:\n%s", ReadyLine, console.String())
+	}
+
+	// flaky stops crashing: ready, once, after the late line.
+	if err := os.WriteFile(filepath.Join(out, "stable"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stable := time.Now()
+	waitFor(t, "ready line", 60*time.Second, func() bool { return strings.Contains(console.String(), ReadyLine+"\n") })
+	t.Logf("flaky made stable to %q: %s", ReadyLine, time.Since(stable).Round(time.Millisecond))
+	if st := tasks(); st["sleeper"] != containerd.Running || st["flaky"] != containerd.Running {
+		t.Errorf("tasks at ready = %v, want sleeper and flaky running", st)
+	}
+	con = console.String()
+	if strings.Count(con, lateLine) != 1 || strings.Count(con, ReadyLine+"\n") != 1 || strings.Index(con, lateLine) > strings.Index(con, ReadyLine+"\n") {
+		t.Errorf("console = %q, want one late line, then one ready line", con)
+	}
 
 	// Detach (a rosd restart): services keep running and are adopted.
 	pid := sleeperPid()
@@ -343,6 +367,9 @@ func TestRosdIntegration(t *testing.T) {
 	go func() { done <- Run(ctx, opts(console2)) }()
 	waitFor(t, "ready line after restart", 60*time.Second, func() bool { return strings.Contains(console2.String(), ReadyLine+"\n") })
 	t.Logf("rosd restart to %q (adoption): %s", ReadyLine, time.Since(start).Round(time.Millisecond))
+	if strings.Contains(console2.String(), "except") {
+		t.Errorf("rosd restart reported services not ready:\n%s", console2.String())
+	}
 	if got := sleeperPid(); got != pid {
 		t.Errorf("sleeper pid after rosd restart = %d, want %d (adopted, not restarted)", got, pid)
 	}

@@ -7,61 +7,17 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd"
-	sd "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/ros-os/ros/pkg/containers"
 	"github.com/ros-os/ros/pkg/supervisor"
 )
 
-// readiness tracks which services have had a running task; it fires once,
-// when all of them have.
-type readiness struct {
-	mu      sync.Mutex
-	want    map[string]bool
-	fired   bool
-	onReady func()
+// listServices lists the service bundles of the tree, in start order.
+func (d *daemon) listServices() ([]containers.Bundle, error) {
+	return containers.ListBundles(filepath.Join(d.opts.Root, "containers", "services"))
 }
 
-func newReadiness(names []string, onReady func()) *readiness {
-	r := &readiness{want: map[string]bool{}, onReady: onReady}
-	for _, n := range names {
-		r.want[n] = true
-	}
-	return r
-}
-
-// running marks name as running; the call completing the set fires onReady.
-func (r *readiness) running(name string) {
-	r.mu.Lock()
-	delete(r.want, name)
-	fire := len(r.want) == 0 && !r.fired
-	if fire {
-		r.fired = true
-	}
-	r.mu.Unlock()
-	if fire {
-		r.onReady()
-	}
-}
-
-func (d *daemon) runServices(ctx context.Context, client *containerd.Client, start time.Time) error {
-	bundles, err := containers.ListBundles(filepath.Join(d.opts.Root, "containers", "services"))
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(bundles))
-	for i, b := range bundles {
-		names[i] = b.Name
-	}
-	ready := newReadiness(names, func() {
-		took := time.Since(start).Round(time.Millisecond)
-		d.log.Info("services ready", "services", len(names), "took", took)
-		d.console(ReadyLine)
-		_, _ = sd.SdNotify(false, sd.SdNotifyReady)
-	})
-	if len(bundles) == 0 {
-		ready.running("")
-	}
+func (d *daemon) runServices(ctx context.Context, client *containerd.Client, bundles []containers.Bundle, ready *readyWatch) error {
 	var wg sync.WaitGroup
 	for _, b := range bundles {
 		task := &containers.Task{
@@ -75,9 +31,7 @@ func (d *daemon) runServices(ctx context.Context, client *containerd.Client, sta
 		}
 		policy := supervisor.Policy{Backoff: d.opts.Backoff, OnEvent: func(e supervisor.Event) {
 			d.event(e)
-			if e.State == supervisor.StateRunning {
-				ready.running(e.Name)
-			}
+			ready.set(e.Name, e.State == supervisor.StateRunning)
 		}}
 		wg.Add(1)
 		go func() {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -22,8 +23,9 @@ import (
 // bootTimeout bounds one boot to `ros: services ready` under TCG.
 const bootTimeout = 5 * time.Minute
 
-// readyLine is what rosd prints on the console once every service runs.
-const readyLine = "ros: services ready"
+// readyLine is what rosd prints on the console once every service runs
+// (and not `ros: services ready except NAME`, when one does not).
+var readyLine = regexp.MustCompile(`ros: services ready\r?\n`)
 
 // images are the test images, built once per test binary run.
 type images struct {
@@ -112,7 +114,7 @@ func (m *machine) waitReady() {
 	m.t.Helper()
 	ctx, cancel := context.WithTimeout(m.t.Context(), bootTimeout)
 	defer cancel()
-	if _, err := m.vm.WaitFor(ctx, readyLine); err != nil {
+	if _, err := m.vm.WaitForRegexp(ctx, readyLine); err != nil {
 		m.t.Fatalf("waiting for %q: %v", readyLine, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -94,7 +95,7 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 	boot := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if _, err := vm.WaitFor(wctx, "ros: services ready"); err != nil {
+	if _, err := vm.WaitForRegexp(wctx, regexp.MustCompile(`ros: services ready\r?\n`)); err != nil {
 		return err
 	}
 	ready := time.Since(boot).Round(100 * time.Millisecond)
