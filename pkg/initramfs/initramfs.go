@@ -144,20 +144,26 @@ func Build(ctx context.Context, w io.Writer, opt Options) error {
 	if opt.RootfsSquashfs == "" {
 		return nil
 	}
-	// The kernel reads concatenated archives; an uncompressed one must start
-	// on a four-byte boundary (zeros between archives are skipped). The
-	// squashfs is compressed already, so it is not gzipped again.
-	if r := cw.n % 4; r != 0 {
-		if _, err := cw.Write(make([]byte, 4-r)); err != nil {
-			return fmt.Errorf("build initramfs: %w", err)
+	return AppendRootfs(ctx, cw, cw.n, opt.RootfsSquashfs, opt.ModTime)
+}
+
+// AppendRootfs writes squashfs as /rootfs.squashfs in a second, uncompressed
+// archive after an initramfs of n bytes already written to w. The kernel
+// reads concatenated archives; an uncompressed one must start on a
+// four-byte boundary (zeros between archives are skipped). The squashfs is
+// compressed already, so it is not gzipped again.
+func AppendRootfs(ctx context.Context, w io.Writer, n int64, squashfs string, modTime time.Time) error {
+	if r := n % 4; r != 0 {
+		if _, err := w.Write(make([]byte, 4-r)); err != nil {
+			return fmt.Errorf("append rootfs: %w", err)
 		}
 	}
 	rt := tree{}
-	if err := rt.addFile(RootfsPath, 0o444, opt.RootfsSquashfs); err != nil {
-		return fmt.Errorf("build initramfs: %w", err)
+	if err := rt.addFile(RootfsPath, 0o444, squashfs); err != nil {
+		return fmt.Errorf("append rootfs: %w", err)
 	}
-	if err := writeTree(ctx, cpio.NewWriter(cw), rt, opt.ModTime); err != nil {
-		return fmt.Errorf("build initramfs: %w", err)
+	if err := writeTree(ctx, cpio.NewWriter(w), rt, modTime); err != nil {
+		return fmt.Errorf("append rootfs: %w", err)
 	}
 	return nil
 }

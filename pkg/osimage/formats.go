@@ -20,7 +20,10 @@ import (
 type Options struct {
 	SlotSize  int64 // size of each A/B slot; default disk.DefaultSlotSize
 	StateSize int64 // size of ROS_STATE in the image; grown on first boot
-	Logger    *slog.Logger
+	// CacheDir keeps payloads by the hash of their tree, so an unchanged OS
+	// is not compressed again; "" builds every time.
+	CacheDir string
+	Logger   *slog.Logger
 }
 
 // Formats adds ros's boot formats to a table of outputs. The payload is
@@ -111,9 +114,13 @@ func (b *builder) payload(ctx context.Context, base string, tree io.Reader, oo a
 	if b.opts.Logger != nil {
 		b.opts.Logger.Info("building payload", "name", filepath.Base(base))
 	}
-	p, err := BuildPayload(ctx, tree, filepath.Join(dir, "rootfs.squashfs"), PayloadOptions{
-		Compression: oo.Compression, ModTime: oo.ModTime, TempDir: dir,
-	})
+	po := PayloadOptions{Compression: oo.Compression, ModTime: oo.ModTime, TempDir: dir}
+	var p *Payload
+	if b.opts.CacheDir != "" {
+		p, err = cachedPayload(ctx, b.opts.CacheDir, dir, tree, po)
+	} else {
+		p, err = BuildPayload(ctx, tree, filepath.Join(dir, "rootfs.squashfs"), po)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -52,8 +52,14 @@ type Payload struct {
 	dir      string
 }
 
-// Close removes the staged kernel and initramfs (not the payload).
-func (p *Payload) Close() error { return os.RemoveAll(p.dir) }
+// Close removes the staged kernel and initramfs (not the payload). A
+// payload from the cache has nothing staged.
+func (p *Payload) Close() error {
+	if p.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(p.dir)
+}
 
 // BuildPayload reads an assembled tree (the tar stream assemble.Build
 // writes) and writes the payload squashfs to out. On the way it keeps the

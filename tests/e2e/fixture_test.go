@@ -74,7 +74,7 @@ func buildImages() images {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	outs := assemble.DefaultOutputs()
-	cleanup := osimage.Formats(outs, osimage.Options{Logger: log})
+	cleanup := osimage.Formats(outs, osimage.Options{Logger: log, CacheDir: filepath.Join(cache, "payload")})
 	defer cleanup()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()

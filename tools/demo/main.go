@@ -66,7 +66,7 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	outs := assemble.DefaultOutputs()
-	cleanup := osimage.Formats(outs, osimage.Options{Logger: log})
+	cleanup := osimage.Formats(outs, osimage.Options{Logger: log, CacheDir: filepath.Join(cache, "payload")})
 	defer cleanup()
 	start := time.Now()
 	base, err := osbuild.Build(ctx, osbuild.Options{

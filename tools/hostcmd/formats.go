@@ -2,8 +2,10 @@ package hostcmd
 
 import (
 	"log/slog"
+	"path/filepath"
 
 	"github.com/ros-os/ros/pkg/assemble"
+	"github.com/ros-os/ros/pkg/ocistore"
 	"github.com/ros-os/ros/pkg/osimage"
 )
 
@@ -11,7 +13,11 @@ import (
 // kernel+initrd, kernel+squashfs) and ros's boot formats (iso, raw, qcow2 …).
 func outputTable(log *slog.Logger) (assemble.Outputs, func()) {
 	outs := assemble.DefaultOutputs()
-	cleanup := osimage.Formats(outs, osimage.Options{Logger: log})
+	opts := osimage.Options{Logger: log}
+	if dir, err := ocistore.CacheDir(); err == nil {
+		opts.CacheDir = filepath.Join(dir, "payload")
+	}
+	cleanup := osimage.Formats(outs, opts)
 	return outs, cleanup
 }
 

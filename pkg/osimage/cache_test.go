@@ -1,0 +1,81 @@
+package osimage
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// rosTree is the smallest tree BuildPayload accepts: a kernel, a command
+// line and a stage-1 program.
+func rosTree(t *testing.T, cmdline string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range []struct{ name, body string }{
+		{KernelPath, "not really a kernel"},
+		{CmdlinePath, cmdline + "\n"},
+		{StageOnePath, "#!/bin/sh\n"},
+		{"etc/motd", "hello\n"},
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o755, Size: int64(len(f.body)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(f.body))
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestCachedPayload(t *testing.T) {
+	if _, err := exec.LookPath("mksquashfs"); err != nil {
+		t.Skip("needs mksquashfs")
+	}
+	cache := t.TempDir()
+	po := PayloadOptions{Compression: "gzip", ModTime: time.Unix(0, 0)}
+	build := func(tree []byte) *Payload {
+		t.Helper()
+		p, err := cachedPayload(t.Context(), cache, t.TempDir(), bytes.NewReader(tree), po)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := build(rosTree(t, "console=ttyS0"))
+	again := build(rosTree(t, "console=ttyS0"))
+	if first.Squashfs != again.Squashfs || again.Cmdline != "console=ttyS0" {
+		t.Errorf("same tree twice: payloads %s and %s (cmdline %q), want one cache entry", first.Squashfs, again.Squashfs, again.Cmdline)
+	}
+	other := build(rosTree(t, "console=tty0"))
+	if other.Squashfs == first.Squashfs {
+		t.Errorf("changed tree reused cache entry %s", other.Squashfs)
+	}
+	entries, _ := filepath.Glob(filepath.Join(cache, "*"))
+	if len(entries) != 2 {
+		t.Errorf("cache holds %d entries (%v), want 2", len(entries), entries)
+	}
+	for _, f := range []string{again.Squashfs, again.Kernel, again.Initrd} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("cached payload file: %v", err)
+		}
+	}
+	// A PXE image from a cached payload: stage-1 initramfs, then the payload.
+	base := filepath.Join(t.TempDir(), "pxe")
+	if err := WritePXE(t.Context(), again, base, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	initrd, err := os.ReadFile(base + "-initrd.img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, _ := os.ReadFile(again.Squashfs)
+	if !bytes.Contains(initrd, sq) || !bytes.Contains(initrd, []byte("rootfs.squashfs")) {
+		t.Errorf("PXE initrd (%d bytes) does not carry the payload as rootfs.squashfs", len(initrd))
+	}
+}
