@@ -145,8 +145,9 @@ func TestInitAsPID1(t *testing.T) {
 	got, dir := runPID1(t, func(dir string) map[string]string {
 		return map[string]string{
 			"containerd": `#!/bin/sh
-n=$(cat ` + dir + `/count 2>/dev/null || echo 0); echo $((n+1)) > ` + dir + `/count
+n=$(cat ` + dir + `/count 2>/dev/null || echo 0)
 echo "containerd $* run $n"
+echo $((n+1)) > ` + dir + `/count
 [ "$n" -lt 2 ] && exit 1
 exec sleep 1000
 `,
