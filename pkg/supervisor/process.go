@@ -58,7 +58,13 @@ func (p *Process) Run(ctx context.Context, started func()) error {
 		}
 		ch := make(chan Exit, 1)
 		go func() {
-			_ = cmd.Wait()
+			err := cmd.Wait()
+			if cmd.ProcessState == nil {
+				// Someone else reaped the child (a wait4(-1) loop in this
+				// process): no status to report, but Run must not hang.
+				ch <- Exit{PID: cmd.Process.Pid, WaitErr: err}
+				return
+			}
 			ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 			ch <- Exit{PID: cmd.Process.Pid, Status: ws}
 		}()

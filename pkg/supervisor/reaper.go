@@ -22,11 +22,16 @@ var ErrNotFile = errors.New("stdio must be nil or an *os.File")
 type Exit struct {
 	PID    int
 	Status syscall.WaitStatus
+	// WaitErr is set when the status could not be collected (another
+	// reaper in this process took it: ECHILD); Status is then meaningless.
+	WaitErr error
 }
 
-// Err is nil for a clean exit, an *ExitError otherwise.
+// Err is nil for a clean exit, an *ExitError otherwise, or WaitErr.
 func (e Exit) Err() error {
 	switch {
+	case e.WaitErr != nil:
+		return fmt.Errorf("wait for pid %d: %w", e.PID, e.WaitErr)
 	case e.Status.Signaled():
 		return &ExitError{Code: 128 + int(e.Status.Signal()), Signal: unix.SignalName(e.Status.Signal())}
 	case e.Status.ExitStatus() != 0:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -78,5 +79,12 @@ func TestExitErr(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("Exit{%#x}.Err() = %q, want %q", int(tt.ws), got, tt.want)
 		}
+	}
+}
+
+func TestExitWaitErr(t *testing.T) {
+	e := Exit{PID: 42, WaitErr: syscall.ECHILD}
+	if err := e.Err(); !errors.Is(err, syscall.ECHILD) || !strings.Contains(err.Error(), "pid 42") {
+		t.Errorf("Exit{WaitErr: ECHILD}.Err() = %v, want an error naming pid 42 and wrapping ECHILD", err)
 	}
 }
