@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ros-os/ros/pkg/suggest"
 )
 
 // decoder fills Go values from a yaml.Node tree, strictly: every key must be
@@ -158,7 +160,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, p path) error {
 		f, ok := si.lookup(kn.Value)
 		if !ok {
 			msg := fmt.Sprintf("unknown key %q", kn.Value)
-			if s := suggest(kn.Value, si.keys()); s != "" {
+			if s := suggest.Closest(kn.Value, si.keys()); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			return d.errorf(kn, p, "%s", msg)
@@ -310,35 +312,4 @@ func cleanYAMLError(err error) string {
 		return msg
 	}
 	return err.Error()
-}
-
-// suggest returns the known key closest to k, if it is close.
-func suggest(k string, known []string) string {
-	best, bestD := "", 3
-	for _, c := range known {
-		if d := editDistance(k, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ros-os/ros/pkg/suggest"
 )
 
 // decoder fills Go values from a yaml.Node tree. Unknown keys become
@@ -146,7 +148,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, p path) error {
 		f, ok := lookupField(v.Type(), kn.Value)
 		if !ok {
 			msg := "unknown key, ignored"
-			if s := suggest(kn.Value, fieldKeys(v.Type())); s != "" {
+			if s := suggest.Closest(kn.Value, fieldKeys(v.Type())); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else if p == "" && cloudInitOnly[kn.Value] {
 				msg = "cloud-init key not supported by ros, ignored"

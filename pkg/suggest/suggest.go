@@ -1,17 +1,21 @@
-package cloudconfig
+// Package suggest finds the known word closest to a mistyped one, for
+// "unknown key, did you mean …" messages.
+package suggest
 
-// suggest returns the known key closest to k, if it is close.
-func suggest(k string, known []string) string {
+// Closest returns the entry of known within edit distance 2 of k that is
+// nearest to it, or "" when none is that close.
+func Closest(k string, known []string) string {
 	best, bestD := "", 3
 	for _, c := range known {
-		if d := editDistance(k, c); d < bestD {
+		if d := distance(k, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
-func editDistance(a, b string) int {
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
