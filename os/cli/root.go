@@ -29,6 +29,10 @@ type Extension func(root *cobra.Command)
 // NewRoot returns the `ros` command with every built-in subcommand and the
 // given extensions.
 func NewRoot(exts ...Extension) *cobra.Command {
+	return newRoot(defaultAPIEnv(), exts...)
+}
+
+func newRoot(env *apiEnv, exts ...Extension) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ros",
 		Short: "ros: an immutable container operating system",
@@ -41,7 +45,13 @@ running machine.`,
 		SilenceErrors: true,
 		Version:       Version,
 	}
-	root.AddCommand(newVersionCmd(), rosd.NewCommand())
+	if env.stdin != nil {
+		root.SetIn(env.stdin)
+	}
+	docker := newSystemDockerCmd(env)
+	docker.Hidden = true // normally called as system-docker, a symlink to ros
+	root.AddCommand(newVersionCmd(), rosd.NewCommand(Version))
+	root.AddCommand(newServiceCmd(env), newConfigCmd(env), newEventsCmd(env), newEngineCmd(env), docker)
 	root.AddCommand(rosinit.NewPowerCommands()...)
 	for _, ext := range exts {
 		ext(root)
@@ -69,34 +79,56 @@ func Main(args []string, exts ...Extension) int {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, exts ...Extension) int {
+	return runEnv(ctx, defaultAPIEnv(), args, stdout, stderr, exts...)
+}
+
+func runEnv(ctx context.Context, env *apiEnv, args []string, stdout, stderr io.Writer, exts ...Extension) int {
 	if len(args) > 0 {
-		if multi, ok := multiCall[filepath.Base(args[0])]; ok {
-			if err := multi(ctx, args); err != nil {
-				fmt.Fprintf(stderr, "%s: %v\n", filepath.Base(args[0]), err)
-				return 1
-			}
-			return 0
+		name := filepath.Base(args[0])
+		if multi, ok := multiCall[name]; ok {
+			return exitCode(multi(ctx, env, args, stdout, stderr), name, stderr)
 		}
 	}
-	root := NewRoot(exts...)
+	root := newRoot(env, exts...)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if len(args) > 0 {
 		root.SetArgs(linuxkitFlags(root, args[1:]))
 	}
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(stderr, "ros: %v\n", err)
-		var exit interface{ ExitCode() int }
-		if errors.As(err, &exit) {
-			return exit.ExitCode()
-		}
-		return 1
+	return exitCode(root.ExecuteContext(ctx), "ros", stderr)
+}
+
+// exitCode prints err, unless its message is empty, and returns the exit
+// status for it: its ExitCode() if it has one, else 1.
+func exitCode(err error, name string, stderr io.Writer) int {
+	if err == nil {
+		return 0
 	}
-	return 0
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+	}
+	var exit interface{ ExitCode() int }
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	return 1
 }
 
 // multiCall maps the names ros answers to when called through a symlink:
-// /sbin/init is ros as PID 1.
-var multiCall = map[string]func(ctx context.Context, args []string) error{
-	"init": rosinit.Main,
+// /sbin/init is ros as PID 1, /usr/bin/system-docker the docker-like
+// client of the system services.
+var multiCall = map[string]func(ctx context.Context, env *apiEnv, args []string, stdout, stderr io.Writer) error{
+	"init": func(ctx context.Context, _ *apiEnv, args []string, _, _ io.Writer) error {
+		return rosinit.Main(ctx, args)
+	},
+	"system-docker": func(ctx context.Context, env *apiEnv, args []string, stdout, stderr io.Writer) error {
+		cmd := newSystemDockerCmd(env)
+		cmd.SetArgs(args[1:])
+		cmd.SetOut(stdout)
+		cmd.SetErr(stderr)
+		if env.stdin != nil {
+			cmd.SetIn(env.stdin)
+		}
+		return cmd.ExecuteContext(ctx)
+	},
 }

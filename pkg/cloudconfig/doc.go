@@ -98,6 +98,17 @@
 // and Parse. The initrd's own parameters (ros.slot, ros.live, ros.debug,
 // ros.rootwait) are skipped.
 //
+// # Get, Set and Diff
+//
+// Get and Set address one key as errors name it: YAML names joined by
+// dots, list entries by index (users[0].groups), sysctl and environment
+// names with their dots (ros.sysctl.net.ipv4.ip_forward). Get returns the
+// value in generic YAML form, ErrNotSet for a key the config leaves out
+// and ErrUnknownKey, with the nearest key suggested, for a key no config
+// has. Set replaces the value at the key with a YAML value and checks the
+// result as Parse does. Diff lists the keys two configs differ in, at the
+// granularity they are applied (hostname, users, ros.network, ros.sysctl …).
+//
 // # Secrets
 //
 // Export renders a config as YAML. Without private, fields tagged
