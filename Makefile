@@ -13,7 +13,13 @@ DEPS := mmdebstrap squashfs-tools kmod cpio xz-utils zstd \
 	qemu-system-x86 qemu-utils ovmf \
 	grub-common grub-efi-amd64-bin grub-pc-bin xorriso mtools dosfstools gdisk e2fsprogs \
 	openssh-client openssh-server containerd runc busybox-static socat dpkg-dev libcap2-bin \
-	libdqlite-dev golang-github-canonical-go-dqlite-dev ca-certificates git
+	libdqlite-dev libraft-dev libsqlite3-dev libuv1-dev liblz4-dev gcc libc6-dev \
+	golang-github-canonical-go-dqlite-dev ca-certificates git
+
+# go-dqlite (the state store) comes from Debian (see the replace in go.mod)
+# and links the system SQLite: libsqlite3 keeps mattn/go-sqlite3 from
+# compiling a second, bundled copy.
+export GOFLAGS := -tags=libsqlite3
 
 .PHONY: all deps build bin test test-short bench demo run lint fmt clean schema
 

@@ -23,11 +23,21 @@ require (
 )
 
 require (
+	github.com/GehirnInc/crypt v0.0.0-20230320061759-8cc1b52080c5 // indirect
+	github.com/Rican7/retry v0.3.0 // indirect
+	github.com/ghodss/yaml v1.0.0 // indirect
+	github.com/google/renameio v1.0.1 // indirect
+	github.com/mattn/go-sqlite3 v1.14.7 // indirect
+	gopkg.in/yaml.v2 v2.4.0 // indirect
+)
+
+require (
 	github.com/AdaLogics/go-fuzz-headers v0.0.0-20230811130428-ced1acdcaa24 // indirect
 	github.com/AdamKorcz/go-118-fuzz-build v0.0.0-20230306123547-8075edf89bb0 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/Microsoft/hcsshim v0.11.7 // indirect
 	github.com/anchore/go-lzo v0.1.0 // indirect
+	github.com/canonical/go-dqlite v1.11.5
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/containerd/cgroups v1.1.0 // indirect
 	github.com/containerd/containerd/api v1.7.19 // indirect
@@ -78,3 +88,5 @@ require (
 	google.golang.org/protobuf v1.33.0 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )
+
+replace github.com/canonical/go-dqlite => /usr/share/gocode/src/github.com/canonical/go-dqlite

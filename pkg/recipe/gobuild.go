@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -40,29 +41,51 @@ func goCommand() string {
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
+// StaticTags are the build tags a `static: true` program is built with on
+// top of its own.
+var StaticTags = []string{"netgo", "osusergo", "rosstatic"}
+
+// goBuild returns the arguments and environment of `go build` for g,
+// writing bin. Flags make the output depend only on the source and the
+// toolchain: -trimpath, -buildvcs=false, -ldflags "-s -w".
+func goBuild(g GoProgram, bin string) (args, env []string) {
+	ldflags := "-s -w"
+	tags := append([]string(nil), g.Tags...)
+	cgo := "0"
+	if g.CGO {
+		cgo = "1"
+	}
+	if g.Static {
+		cgo = "1"
+		ldflags += " -linkmode=external -extldflags=-static"
+		for _, t := range StaticTags {
+			if !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
+		}
+	}
+	if g.Ldflags != "" {
+		ldflags += " " + g.Ldflags
+	}
+	args = []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=" + ldflags, "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags="+strings.Join(tags, ","))
+	}
+	args = append(args, g.Package)
+	env = []string{"CGO_ENABLED=" + cgo, "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-buildvcs=false"}
+	return args, env
+}
+
 // compileGo builds each program into outDir and returns the binaries'
-// paths, in recipe order. Flags make the output depend only on the source
-// and the toolchain: -trimpath, -buildvcs=false, -ldflags "-s -w".
+// paths, in recipe order.
 func compileGo(ctx context.Context, moduleDir, outDir string, progs []GoProgram, log io.Writer) ([]string, error) {
 	var out []string
 	for i, g := range progs {
 		bin := filepath.Join(outDir, fmt.Sprintf("go-%d-%s", i, filepath.Base(g.Output)))
-		ldflags := "-s -w"
-		if g.Ldflags != "" {
-			ldflags += " " + g.Ldflags
-		}
-		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=" + ldflags, "-o", bin}
-		if len(g.Tags) > 0 {
-			args = append(args, "-tags="+strings.Join(g.Tags, ","))
-		}
-		args = append(args, g.Package)
+		args, env := goBuild(g, bin)
 		cmd := exec.CommandContext(ctx, goCommand(), args...)
 		cmd.Dir = moduleDir
-		cgo := "0"
-		if g.CGO {
-			cgo = "1"
-		}
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo, "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-buildvcs=false")
+		cmd.Env = append(os.Environ(), env...)
 		var tail strings.Builder
 		cmd.Stdout = &tail
 		cmd.Stderr = &tail
@@ -71,7 +94,7 @@ func compileGo(ctx context.Context, moduleDir, outDir string, progs []GoProgram,
 			cmd.Stderr = cmd.Stdout
 		}
 		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("go build %s (tags %q): %w: %v\n%s", g.Package, strings.Join(g.Tags, ","), ErrGoBuild, err, tail.String())
+			return nil, fmt.Errorf("go build %s (%s): %w: %v\n%s", g.Package, strings.Join(args[1:len(args)-1], " "), ErrGoBuild, err, tail.String())
 		}
 		out = append(out, bin)
 	}

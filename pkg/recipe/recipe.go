@@ -66,7 +66,13 @@ type GoProgram struct {
 	Tags    []string `yaml:"tags"`    // build tags
 	CGO     bool     `yaml:"cgo"`     // CGO_ENABLED=1 (default 0: static)
 	Ldflags string   `yaml:"ldflags"` // extra -ldflags, after "-s -w"
-	line    int
+	// Static links a cgo program statically: CGO_ENABLED=1, external
+	// linking with -static, and the tags netgo and osusergo (pure-Go DNS
+	// and user lookup, which a static glibc cannot do) and rosstatic
+	// (packages with C libraries name their static archives under it, see
+	// pkg/state). The binary needs no libc or loader in the image.
+	Static bool `yaml:"static"`
+	line   int
 }
 
 // File is one entry added to the image. Exactly one of Source, Contents,

@@ -14,6 +14,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top key", "packages: [a]\npackage: [b]\n", `image.yml:2: unknown key "package"`},
 		{"unknown nested key", "files:\n  - path: /a\n    contents: x\n    mod: \"0644\"\n", `image.yml:4: unknown key "mod" in files[0]`},
 		{"unknown go key", "go:\n  - package: ./x\n    output: /x\n    tag: [a]\n", `image.yml:4: unknown key "tag" in go[0]`},
+		{"go static not bool", "go:\n  - package: ./x\n    output: /x\n    static: maybe\n", "image.yml:4:"},
 		{"unknown kernel key", "packages: [k]\nkernel:\n  modules: m.txt\n", `image.yml:3: unknown key "modules" in kernel`},
 		{"type error", "packages: yes-please\n", "image.yml:1:"},
 		{"syntax error", "packages: [a\n", "image.yml:"},
@@ -45,6 +46,7 @@ files:
   - {path: /c, concat: [/usr/share/*.crt]}
 go:
   - {package: ./cmd/x, output: /usr/bin/x, tags: [a, b], cgo: true}
+  - {package: ./cmd/y, output: /usr/bin/y, static: true}
 entrypoint: [/usr/bin/x]
 config:
   binds: [/a:/b]
@@ -53,7 +55,7 @@ config:
 	if err != nil {
 		t.Fatalf("Parse = %v", err)
 	}
-	if len(r.Files) != 4 || r.Files[0].mode(0o644) != 0o600 || r.Files[0].UID != 1 || !r.Go[0].CGO || r.Go[0].Tags[1] != "b" {
+	if len(r.Files) != 4 || r.Files[0].mode(0o644) != 0o600 || r.Files[0].UID != 1 || !r.Go[0].CGO || r.Go[0].Tags[1] != "b" || r.Go[0].Static || !r.Go[1].Static {
 		t.Errorf("Parse = %+v, fields not decoded", r)
 	}
 }

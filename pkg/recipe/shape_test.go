@@ -153,7 +153,23 @@ func TestContentTagChanges(t *testing.T) {
 		t.Errorf("ContentTag after changing an extra file = %s, want a new tag", t3)
 	}
 	opts.Epoch = time.Unix(2, 0)
-	if t4 := tag(); t4 == t3 {
+	t4 := tag()
+	if t4 == t3 {
 		t.Errorf("ContentTag with another epoch = %s, want a new tag", t4)
+	}
+	if testing.Short() {
+		return
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		return
+	}
+	static := strings.Replace(yml, "output: /usr/bin/hello}", "output: /usr/bin/hello, static: true}", 1)
+	os.WriteFile(filepath.Join(dir, FileName), []byte(static), 0o644)
+	t5 := tag()
+	if t5 == t4 {
+		t.Errorf("ContentTag with static: true = %s, want a new tag", t5)
+	}
+	if t6 := tag(); t6 != t5 {
+		t.Errorf("ContentTag of a static build twice = %s, %s, want equal", t5, t6)
 	}
 }
