@@ -21,6 +21,22 @@ while [ ! -S "$sock" ]; do
 	fi
 	$bb sleep 0.1
 done
+# The docker CLI for SSH sessions (the sshd service has it on its PATH).
+if [ -d /run/ros/bin ]; then
+	$bb cp /usr/bin/docker /run/ros/bin/docker.new && $bb mv /run/ros/bin/docker.new /run/ros/bin/docker
+fi
+# ros.engine from cloud-config: rosd writes dockerd's extra arguments (one
+# per line) and daemon.json here.
+engine=/run/ros/engine/docker
+set -- "$@"
+if [ -f "$engine/daemon.json" ]; then
+	set -- "$@" --config-file "$engine/daemon.json"
+fi
+if [ -s "$engine/args" ]; then
+	while IFS= read -r arg; do
+		[ -n "$arg" ] && set -- "$@" "$arg"
+	done < "$engine/args"
+fi
 /usr/sbin/dockerd --containerd="$sock" "$@" &
 dockerd=$!
 # Exit (and let the service restart) when either one stops.

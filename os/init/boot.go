@@ -36,6 +36,7 @@ func (i *Init) bootPhases() []Phase {
 		}},
 		{"power-button", i.watchPowerButton},
 		{"dirs", i.dirs},
+		{"home", i.home},
 	}
 }
 
@@ -135,6 +136,31 @@ func (i *Init) dirs(context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Home directories live on ROS_STATE: the root is read-only, and keys,
+// dotfiles and whatever users keep at home must survive reboots and
+// upgrades. An overlay puts /var/lib/ros/home over the image's /home, so
+// what the image has there (the default user's home, keys a build put in
+// with files:) shows through until a user changes it.
+const homeDir = "/var/lib/ros/home"
+
+func (i *Init) home(context.Context) error {
+	dst := filepath.Join(i.cfg.Root, "/home")
+	upper, work := filepath.Join(i.cfg.Root, homeDir, "upper"), filepath.Join(i.cfg.Root, homeDir, "work")
+	for _, d := range []string{upper, work} {
+		if err := i.cfg.Sys.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("home: %w", err)
+		}
+	}
+	if mounted, err := i.cfg.Sys.Mounted(dst); err == nil && mounted {
+		return nil
+	}
+	data := "lowerdir=" + dst + ",upperdir=" + upper + ",workdir=" + work
+	if err := i.cfg.Sys.Mount("overlay", dst, "overlay", 0, data); err != nil {
+		return fmt.Errorf("overlay %s on /home: %w", homeDir, err)
+	}
+	return nil
 }
 
 func readDirNames(sys System, dir string) ([]string, error) {

@@ -1,6 +1,7 @@
 package rosinit
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -151,5 +152,28 @@ func TestPlanUnmount(t *testing.T) {
 	want := []string{"/run/netns/x", "/var/lib/docker", "/media/lower", "/var", "/run", "/ (remount ro)"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("PlanUnmount() = %q, want %q", got, want)
+	}
+}
+
+func TestHomeOnState(t *testing.T) {
+	tests := []struct {
+		name    string
+		mounted map[string]bool
+		want    []string
+	}{
+		{"overlay on the image's /home", nil, []string{"mount overlay /home"}},
+		{"already there (init restarted)", map[string]bool{"/home": true}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeSys{mounted: tt.mounted}
+			i := &Init{cfg: Config{Sys: f, Root: "/"}}
+			if err := i.home(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(f.calls, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("home() did\n%s\nwant\n%s", strings.Join(f.calls, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
 	}
 }

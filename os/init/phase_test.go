@@ -53,7 +53,7 @@ func TestPhaseOrder(t *testing.T) {
 	for _, p := range i.shutdownPhases(ActionReboot) {
 		down = append(down, p.Name)
 	}
-	if want := []string{"mounts", "cgroups", "ctrl-alt-del", "sysctl", "hostname", "loopback", "entropy", "modules", "power-button", "dirs"}; !reflect.DeepEqual(boot, want) {
+	if want := []string{"mounts", "cgroups", "ctrl-alt-del", "sysctl", "hostname", "loopback", "entropy", "modules", "power-button", "dirs", "home"}; !reflect.DeepEqual(boot, want) {
 		t.Errorf("boot phases = %v, want %v", boot, want)
 	}
 	if want := []string{"onshutdown", "services", "containerd", "kill", "sync", "unmount"}; !reflect.DeepEqual(down, want) {
