@@ -13,8 +13,9 @@ import (
 
 // NewCommand returns `ros daemon`. SIGTERM or SIGINT stops the services and
 // exits; SIGUSR1 exits leaving them running (a restarted daemon adopts them).
-func NewCommand() *cobra.Command {
-	var opts Options
+// version is what the API reports.
+func NewCommand(version string) *cobra.Command {
+	opts := Options{Version: version}
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run onboot containers and supervise system services (PID 1 starts this)",
@@ -43,6 +44,9 @@ func NewCommand() *cobra.Command {
 	f.StringVar(&opts.Root, "root", "/", "assembled tree holding containers/{onboot,services}")
 	f.StringVar(&opts.LogDir, "log-dir", "/var/log/ros", "directory for container logs")
 	f.StringVar(&opts.StateDir, "state-dir", "/run/ros", "per-boot state directory")
+	f.StringVar(&opts.DataDir, "data-dir", "/var/lib/ros", "persistent state directory (database, added services)")
+	f.StringVar(&opts.Socket, "socket", "/run/ros/ros.sock", "API socket (\"-\": none)")
+	f.StringVar(&opts.Group, "group", "ros", "group allowed on the API socket besides root")
 	f.StringVar(&opts.Address, "containerd", "/run/containerd/containerd.sock", "containerd socket")
 	f.StringVar(&opts.Namespace, "namespace", "services.ros", "containerd namespace of services")
 	f.StringVar(&opts.RuncBinary, "runc", "/usr/bin/runc", "runc binary for onboot containers")

@@ -9,7 +9,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/ros-os/ros/pkg/configapply"
 	"github.com/ros-os/ros/pkg/containers"
+	"github.com/ros-os/ros/pkg/datasource"
 	"github.com/ros-os/ros/pkg/supervisor"
 )
 
@@ -29,11 +31,33 @@ type Options struct {
 	Root      string // assembled tree ("/"): containers/{onboot,services}/ under it
 	LogDir    string // per-container logs (/var/log/ros)
 	StateDir  string // per-boot state, e.g. the onboot-done marker (/run/ros)
+	DataDir   string // persistent state on ROS_STATE: database, added services (/var/lib/ros)
+	Socket    string // the API socket (/run/ros/ros.sock); "-" serves no API
+	Group     string // the group allowed on the API socket besides root (ros)
 	Address   string // containerd socket (/run/containerd/containerd.sock)
 	Namespace string // containerd namespace (services.ros)
 
 	RuncBinary string // /usr/bin/runc
 	RuncRoot   string // /run/runc
+
+	// Version is reported by the API (`ros` sets it).
+	Version string
+	// Cmdline is the kernel command line; "" reads /proc/cmdline.
+	Cmdline string
+	// Finder finds the NoCloud and config-drive filesystems; nil scans
+	// the block devices.
+	Finder datasource.Finder
+	// HTTP configures the network datasources (tests point it at a
+	// local metadata server).
+	HTTP datasource.HTTPOptions
+	// Datasources, when set, replaces the datasource list of the config
+	// (ros.cloud_init.datasources) and the defaults.
+	Datasources []string
+	// ConfigSystem is where cloud-config is applied; nil is the machine
+	// (configapply.Host with Root).
+	ConfigSystem *configapply.System
+	// NetworkDeadline bounds the wait for network datasources (2 min).
+	NetworkDeadline time.Duration
 
 	Grace   time.Duration      // SIGTERM to SIGKILL when stopping a service (10 s)
 	Backoff supervisor.Backoff // service restart backoff (1 s .. 30 s, reset after 60 s)
@@ -68,10 +92,16 @@ func (o *Options) defaults() {
 	def(&o.Root, "/")
 	def(&o.LogDir, "/var/log/ros")
 	def(&o.StateDir, "/run/ros")
+	def(&o.DataDir, "/var/lib/ros")
+	def(&o.Socket, "/run/ros/ros.sock")
+	def(&o.Group, "ros")
 	def(&o.Address, "/run/containerd/containerd.sock")
 	def(&o.Namespace, containers.DefaultNamespace)
 	def(&o.RuncBinary, "/usr/bin/runc")
 	def(&o.RuncRoot, "/run/runc")
+	if o.NetworkDeadline <= 0 {
+		o.NetworkDeadline = 2 * time.Minute
+	}
 	if o.Grace <= 0 {
 		o.Grace = 10 * time.Second
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -13,6 +14,8 @@ import (
 	containerd "github.com/containerd/containerd"
 	sd "github.com/coreos/go-systemd/v22/daemon"
 
+	"github.com/ros-os/ros/pkg/api"
+	"github.com/ros-os/ros/pkg/buildfile"
 	"github.com/ros-os/ros/pkg/supervisor"
 )
 
@@ -23,6 +26,11 @@ type daemon struct {
 	conMu   sync.Mutex
 	conOut  io.Writer
 	onEvent func(supervisor.Event)
+
+	store stateStore
+	// restart restarts a running service (config changes); nil until the
+	// services run.
+	restart func(ctx context.Context, name string) error
 }
 
 // Run runs onboot containers (once per boot), then supervises every service
@@ -59,14 +67,38 @@ func Run(ctx context.Context, opts Options) error {
 		go d.reaper.Loop(loopCtx, nil)
 	}
 	start := time.Now()
-	bundles, err := d.listServices()
+	for _, dir := range []string{opts.DataDir, filepath.Join(opts.StateDir, "bin")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("rosd: %w", err)
+		}
+	}
+	store, closeStore := d.openStore(ctx)
+	defer closeStore()
+	d.store = store
+	d.record(ctx, "boot", "rosd", "started")
+
+	// cloud-config from local sources is applied before any service
+	// starts: sshd must see the keys, services the hostname.
+	cfg := newConfigState(d)
+	network := cfg.boot(ctx)
+	overrides, err := store.ServiceOverrides(ctx)
+	if err != nil {
+		d.log.Warn("service overrides", "err", err)
+	}
+	overrides = cfg.serviceOverrides(overrides)
+	cfg.mu.Lock()
+	var defs []*buildfile.Image
+	if cfg.running != nil {
+		defs = cfg.running.ROS.Services.Definitions
+	}
+	cfg.mu.Unlock()
+	d.installDefinitions(ctx, defs)
+
+	set, err := d.listServices(overrides)
 	if err != nil {
 		return fmt.Errorf("rosd: %w", err)
 	}
-	names := make([]string, len(bundles))
-	for i, b := range bundles {
-		names[i] = b.Name
-	}
+	names := set.enabledNames()
 	// Readiness is watched from the start: if containerd never answers,
 	// the deadline line still names every service.
 	ready := newReadyWatch(names, opts.Settle)
@@ -92,7 +124,28 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer client.Close()
-	err = d.runServices(ctx, client, bundles, ready)
+	m := newManager(d, ctx, client)
+	m.onRun = ready.set
+	for _, b := range set.bundles {
+		m.add(b, set.origin[b.Name], set.enabled[b.Name])
+	}
+	d.restart = func(ctx context.Context, name string) error {
+		st, err := m.status(name)
+		if err != nil || st.State == api.StateDisabled || st.State == api.StateStopped {
+			return nil
+		}
+		d.log.Info("restarting for its new config", "service", name)
+		return m.restart(ctx, name)
+	}
+	stopAPI, err := d.serveAPI(ctx, &backend{d: d, m: m, client: client, cfg: cfg})
+	if err != nil {
+		d.log.Error("API", "err", err)
+		d.console("ros: API: %v", err)
+	} else {
+		defer stopAPI()
+	}
+	go cfg.network(ctx, network, opts.NetworkDeadline)
+	err = d.runServices(ctx, m)
 	_, _ = sd.SdNotify(false, sd.SdNotifyStopping)
 	return err
 }

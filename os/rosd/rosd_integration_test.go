@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,8 +19,8 @@ import (
 	"github.com/containerd/containerd/namespaces"
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
+	"github.com/ros-os/ros/pkg/configapply"
 	"github.com/ros-os/ros/pkg/containers"
 	"github.com/ros-os/ros/pkg/supervisor"
 )
@@ -155,16 +154,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 	return sock
 }
 
-// unmountUnder lazily unmounts every mount under dir, deepest first, so
-// t.TempDir can be removed.
-func unmountUnder(dir string) {
-	ms, _ := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
-	sort.Slice(ms, func(i, j int) bool { return len(ms[i].Mountpoint) > len(ms[j].Mountpoint) })
-	for _, m := range ms {
-		_ = unix.Unmount(m.Mountpoint, unix.MNT_DETACH)
-	}
-}
-
 func TestRosdIntegration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: starts containerd and runs containers")
@@ -183,7 +172,7 @@ func TestRosdIntegration(t *testing.T) {
 	runc, _ := exec.LookPath("runc")
 
 	tmp := t.TempDir()
-	t.Cleanup(func() { unmountUnder(tmp) })
+	t.Cleanup(func() { _ = unmountUnder(tmp) })
 	tree := filepath.Join(tmp, "tree")
 	out := filepath.Join(tmp, "out")
 	os.MkdirAll(out, 0o755)
@@ -220,10 +209,18 @@ func TestRosdIntegration(t *testing.T) {
 
 	var evMu sync.Mutex
 	var waits []time.Duration
+	userData := filepath.Join(tmp, "user-data")
+	if err := os.WriteFile(userData, []byte("#cloud-config\nhostname: test-box\nwrite_files:\n  - path: /etc/from-cloud-config\n    content: hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hostnames := &syncList{}
 	opts := func(console *syncBuffer) Options {
 		return Options{
-			Root: tree, LogDir: filepath.Join(tmp, "log"), StateDir: filepath.Join(tmp, "run-ros"),
-			Address: sock, RuncBinary: runc, RuncRoot: filepath.Join(tmp, "runc"),
+			Root: tree, LogDir: filepath.Join(tmp, "log"), StateDir: filepath.Join(tmp, "run-ros"), DataDir: filepath.Join(tree, "var", "lib", "ros"),
+			Socket: filepath.Join(tmp, "ros.sock"), Group: "root", Version: "v-test",
+			Datasources:  []string{"file:" + userData},
+			ConfigSystem: &configapply.System{Root: tree, SetHostname: func(h string) error { hostnames.add(h); return nil }},
+			Address:      sock, RuncBinary: runc, RuncRoot: filepath.Join(tmp, "runc"),
 			Grace: 2 * time.Second,
 			// Longer than a flaky run, so a crash loop can never settle.
 			Settle:        2 * time.Second,
@@ -383,6 +380,8 @@ func TestRosdIntegration(t *testing.T) {
 		t.Errorf("containers after restart = %v, want exactly sleeper and flaky", st)
 	}
 
+	checkAPI(t, tmp, tree, tasks, hostnames)
+
 	// Shutdown: every task stopped and deleted.
 	start = time.Now()
 	cancel(nil)
@@ -398,6 +397,7 @@ func TestRosdIntegration(t *testing.T) {
 	if st := tasks(); len(st) != 0 {
 		t.Errorf("containers after shutdown = %v, want none", st)
 	}
+	checkPersisted(t, opts(&syncBuffer{}), tasks)
 	if errors.Is(ctx.Err(), context.Canceled) == false {
 		t.Error("context not cancelled")
 	}

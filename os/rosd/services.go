@@ -3,49 +3,75 @@ package rosd
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"time"
-
-	containerd "github.com/containerd/containerd"
 
 	"github.com/ros-os/ros/pkg/containers"
 	"github.com/ros-os/ros/pkg/supervisor"
 )
 
-// listServices lists the service bundles of the tree, in start order.
-func (d *daemon) listServices() ([]containers.Bundle, error) {
-	return containers.ListBundles(filepath.Join(d.opts.Root, "containers", "services"))
+// serviceSet is what the services of this boot are: the image's, then
+// those added on ROS_STATE, with the enable/disable overrides applied.
+type serviceSet struct {
+	bundles []containers.Bundle
+	origin  map[string]string
+	enabled map[string]bool
 }
 
-func (d *daemon) runServices(ctx context.Context, client *containerd.Client, bundles []containers.Bundle, ready *readyWatch) error {
-	var wg sync.WaitGroup
-	for _, b := range bundles {
-		task := &containers.Task{
-			Client:    client,
-			Namespace: d.opts.Namespace,
-			Bundle:    b,
-			Tree:      d.opts.Root,
-			LogPath:   filepath.Join(d.opts.LogDir, b.Name+".log"),
-			Grace:     d.opts.Grace,
-			Log:       d.log,
-		}
-		policy := supervisor.Policy{Backoff: d.opts.Backoff, OnEvent: func(e supervisor.Event) {
-			d.event(e)
-			ready.set(e.Name, e.State == supervisor.StateRunning)
-		}}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = supervisor.Supervise(ctx, task, policy)
-		}()
+// listServices lists the service bundles of the tree and the added ones, in
+// start order, and which are enabled.
+func (d *daemon) listServices(overrides map[string]bool) (serviceSet, error) {
+	set := serviceSet{origin: map[string]string{}, enabled: map[string]bool{}}
+	image, err := containers.ListBundles(filepath.Join(d.opts.Root, "containers", "services"))
+	if err != nil {
+		return set, err
 	}
+	added, err := containers.ListBundles(d.addedDir())
+	if err != nil {
+		return set, err
+	}
+	for _, group := range []struct {
+		origin  string
+		bundles []containers.Bundle
+	}{{originImage, image}, {originAdded, added}} {
+		for _, b := range group.bundles {
+			if _, dup := set.origin[b.Name]; dup {
+				d.log.Warn("added service shadows nothing: an image service has its name", "service", b.Name)
+				continue
+			}
+			set.bundles = append(set.bundles, b)
+			set.origin[b.Name] = group.origin
+			on, ok := overrides[b.Name]
+			set.enabled[b.Name] = !ok || on
+		}
+	}
+	return set, nil
+}
+
+// enabledNames lists the enabled services in start order.
+func (s serviceSet) enabledNames() []string {
+	var out []string
+	for _, b := range s.bundles {
+		if s.enabled[b.Name] {
+			out = append(out, b.Name)
+		}
+	}
+	return out
+}
+
+// addedDir holds the bundles of added services (on ROS_STATE).
+func (d *daemon) addedDir() string { return filepath.Join(d.opts.DataDir, "services") }
+
+// runServices starts the enabled services and waits until ctx is done, then
+// waits for every supervisor to stop (or detach).
+func (d *daemon) runServices(ctx context.Context, m *manager) error {
+	m.startEnabled()
 	<-ctx.Done()
 	if context.Cause(ctx) == supervisor.ErrDetach {
 		d.log.Info("detaching: services keep running")
 	} else {
 		d.log.Info("stopping services", "grace", d.opts.Grace)
 	}
-	wg.Wait()
+	m.wait()
 	return nil
 }
 
