@@ -66,6 +66,12 @@ func checkAPI(t *testing.T, tmp, tree string, tasks func() map[string]containerd
 		t.Errorf("Service(nope) = %v, want ErrNotFound", err)
 	}
 
+	// health: the annotation's command runs in the container
+	waitFor(t, "sleeper healthy", 30*time.Second, func() bool {
+		d, err := cl.Service(ctx, "sleeper")
+		return err == nil && d.Health == "healthy"
+	})
+
 	// stop, start, restart
 	if err := cl.ServiceAction(ctx, "sleeper", api.ActionStop); err != nil {
 		t.Fatalf("stop sleeper: %v", err)

@@ -46,9 +46,10 @@ func (b *backend) toAPI(ctx context.Context, st serviceStatus) api.Service {
 	s := api.Service{
 		Name: st.Name, Origin: st.Origin, Enabled: st.Enabled, State: st.State,
 		Restarts: st.Restarts, Since: st.Since, LastError: st.LastError,
+		Health: st.Health, HealthOutput: st.HealthOutput,
 		Image: readImageName(st.Bundle.Path),
 	}
-	if st.State == api.StateRunning {
+	if st.State == api.StateRunning || st.State == api.StateStarting {
 		s.PID = int(taskPID(ctx, b.client, b.d.opts.Namespace, st.Name))
 	}
 	return s

@@ -28,6 +28,12 @@ type service struct {
 	bundle  containers.Bundle
 	origin  string
 	enabled bool
+	opts    serviceOpts
+	notify  *notifySocket // when opts.notify, made at the first start
+
+	ready     bool // running, and said READY=1 if it notifies
+	health    string
+	healthOut string
 
 	state    supervisor.State
 	stopped  bool // not running because it was stopped or never started
@@ -43,6 +49,7 @@ type service struct {
 // serviceStatus is a snapshot of a service for the API.
 type serviceStatus struct {
 	Name, Origin, State, LastError string
+	Health, HealthOutput           string
 	Enabled                        bool
 	Restarts                       int
 	Since                          time.Time
@@ -73,7 +80,11 @@ func (m *manager) add(b containers.Bundle, origin string, enabled bool) {
 	if _, ok := m.svcs[b.Name]; !ok {
 		m.order = append(m.order, b.Name)
 	}
-	m.svcs[b.Name] = &service{bundle: b, origin: origin, enabled: enabled, stopped: true, state: supervisor.StateStopped}
+	opts, err := readServiceOpts(b.Path)
+	if err != nil {
+		m.d.log.Warn("service settings", "service", b.Name, "err", err)
+	}
+	m.svcs[b.Name] = &service{bundle: b, origin: origin, enabled: enabled, opts: opts, stopped: true, state: supervisor.StateStopped}
 }
 
 // forget removes a stopped service from the manager.
@@ -117,15 +128,33 @@ func (m *manager) start(name string) error {
 		Grace:     m.d.opts.Grace,
 		Log:       m.d.log,
 	}
+	if s.opts.notify {
+		if s.notify == nil {
+			n, err := listenNotify(filepath.Join(m.d.opts.StateDir, "notify", name))
+			if err != nil {
+				return fmt.Errorf("start %s: %w", name, err)
+			}
+			s.notify = n
+			go n.serve(m.parent, func(msg map[string]string) { m.notified(name, msg) })
+		}
+		task.Spec = withNotify(s.notify.path)
+	}
 	ctx, cancel := context.WithCancel(m.parent)
 	done := make(chan struct{})
 	s.cancel, s.done, s.stopped = cancel, done, false
 	s.state, s.since = supervisor.StateStarting, time.Now()
 	policy := supervisor.Policy{Backoff: m.d.opts.Backoff, OnEvent: func(e supervisor.Event) { m.record(e) }}
+	after := s.opts.after
 	go func() {
 		defer close(done)
+		if !m.waitReady(ctx, name, after) {
+			return
+		}
 		_ = supervisor.Supervise(ctx, task, policy)
 	}()
+	if s.opts.health != "" {
+		go m.checkHealth(ctx, name, s.opts.health, s.opts.interval)
+	}
 	return nil
 }
 
@@ -140,12 +169,83 @@ func (m *manager) record(e supervisor.Event) {
 		if e.Err != nil {
 			s.lastErr = e.Err.Error()
 		}
+		// A service that notifies is ready when it says so.
+		s.ready = e.State == supervisor.StateRunning && !s.opts.notify
+		if e.State != supervisor.StateRunning {
+			s.health, s.healthOut = "", ""
+		}
 	}
-	onRun := m.onRun
 	m.mu.Unlock()
 	m.d.event(e)
+	m.readyChanged(e.Name)
+}
+
+// notified handles an sd_notify message from a service.
+func (m *manager) notified(name string, msg map[string]string) {
+	if msg["READY"] != "1" {
+		return
+	}
+	m.mu.Lock()
+	s, ok := m.svcs[name]
+	if ok && s.state == supervisor.StateRunning && !s.ready {
+		s.ready = true
+		m.d.log.Info("service ready", "service", name, "status", msg["STATUS"])
+	}
+	m.mu.Unlock()
+	m.readyChanged(name)
+}
+
+// readyChanged passes a service's readiness on to the ready line.
+func (m *manager) readyChanged(name string) {
+	m.mu.Lock()
+	s, ok := m.svcs[name]
+	ready := ok && s.ready
+	onRun := m.onRun
+	m.mu.Unlock()
 	if onRun != nil {
-		onRun(e.Name, e.State == supervisor.StateRunning)
+		onRun(name, ready)
+	}
+}
+
+// isReady reports whether name is ready; unknown services count as ready
+// (an ordering on a service this image lacks is not a deadlock).
+func (m *manager) isReady(name string) (ready, known bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.svcs[name]
+	if !ok {
+		return true, false
+	}
+	return s.ready, true
+}
+
+// waitReady waits until every service of after is ready, or ctx is done
+// (false).
+func (m *manager) waitReady(ctx context.Context, name string, after []string) bool {
+	logged := false
+	for {
+		var waiting []string
+		for _, dep := range after {
+			ready, known := m.isReady(dep)
+			if !known && !logged {
+				m.d.log.Warn("ordering on a service that does not exist", "service", name, "after", dep)
+			}
+			if !ready {
+				waiting = append(waiting, dep)
+			}
+		}
+		if len(waiting) == 0 {
+			return true
+		}
+		if !logged {
+			m.d.log.Info("waiting for services to be ready", "service", name, "after", waiting)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
 
@@ -171,7 +271,8 @@ func (m *manager) stop(ctx context.Context, name string) error {
 	m.mu.Lock()
 	if s.done == done {
 		s.cancel, s.done, s.stopped = nil, nil, true
-		s.state, s.since = supervisor.StateStopped, time.Now()
+		s.state, s.since, s.ready = supervisor.StateStopped, time.Now(), false
+		s.health, s.healthOut = "", ""
 	}
 	m.mu.Unlock()
 	return nil
@@ -250,8 +351,12 @@ func (m *manager) statusLocked(name string) serviceStatus {
 	case s.stopped:
 		state = "stopped"
 	}
+	if state == supervisor.StateRunning.String() && !s.ready {
+		state = supervisor.StateStarting.String()
+	}
 	return serviceStatus{
 		Name: name, Origin: s.origin, State: state, LastError: s.lastErr,
+		Health: s.health, HealthOutput: s.healthOut,
 		Enabled: s.enabled, Restarts: s.restarts, Since: s.since, Bundle: s.bundle,
 	}
 }

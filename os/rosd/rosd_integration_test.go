@@ -70,6 +70,9 @@ func bundle(t *testing.T, dir, script string, mounts []specs.Mount, rt *containe
 	if err := os.WriteFile(filepath.Join(bin, "busybox"), bb, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("busybox", filepath.Join(bin, "sh")); err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range []string{"proc", "dev", "sys", "tmp"} {
 		os.MkdirAll(filepath.Join(dir, "rootfs", d), 0o755)
 	}
@@ -88,6 +91,8 @@ func bundle(t *testing.T, dir, script string, mounts []specs.Mount, rt *containe
 			NoNewPrivileges: true,
 		},
 		Hostname: filepath.Base(dir),
+		// Checked by rosd every second (`ros service list` shows it).
+		Annotations: map[string]string{"org.ros.health.cmd": "test -e /proc/1", "org.ros.health.interval": "1s"},
 		Mounts: append([]specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
 			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},

@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/namespaces"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ros-os/ros/pkg/supervisor"
 )
@@ -61,6 +62,9 @@ type Task struct {
 	LogPath   string        // stdout+stderr of the task
 	Grace     time.Duration // SIGTERM to SIGKILL when stopping (default 10 s)
 	Log       *slog.Logger  // warnings; nil discards
+	// Spec, if set, adjusts the bundle's spec before the container is
+	// created (the daemon adds its notify socket).
+	Spec func(*specs.Spec) error
 
 	ran       bool
 	container containerd.Container
@@ -183,6 +187,11 @@ func (t *Task) create(ctx context.Context) error {
 	spec, err := ReadSpec(t.Bundle.Path)
 	if err != nil {
 		return err
+	}
+	if t.Spec != nil {
+		if err := t.Spec(spec); err != nil {
+			return fmt.Errorf("spec of %s: %w", t.Name(), err)
+		}
 	}
 	c, err := t.Client.NewContainer(ctx, t.Name(),
 		containerd.WithSpec(spec),

@@ -1,0 +1,120 @@
+package rosd
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	sd "github.com/coreos/go-systemd/v22/daemon"
+
+	"github.com/ros-os/ros/pkg/supervisor"
+)
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestReadServiceOpts(t *testing.T) {
+	tests := []struct {
+		name, config string
+		want         serviceOpts
+		wantErr      bool
+	}{
+		{"none", `{}`, serviceOpts{interval: defaultHealthInterval}, false},
+		{"all", `{"annotations":{"org.ros.notify":"true","org.ros.after":"dhcp, ntpd","org.ros.health.cmd":"wget -q -O- localhost","org.ros.health.interval":"5s"}}`,
+			serviceOpts{notify: true, after: []string{"dhcp", "ntpd"}, health: "wget -q -O- localhost", interval: 5 * time.Second}, false},
+		{"bad interval", `{"annotations":{"org.ros.health.interval":"often"}}`, serviceOpts{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "config.json"), []byte(tt.config), 0o644)
+			got, err := readServiceOpts(dir)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("readServiceOpts(%s) = %+v, want an error", tt.config, got)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("readServiceOpts(%s) = %+v, %v, want %+v", tt.config, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// The server side of sd_notify against go-systemd's client side.
+func TestNotifySocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify", "svc")
+	n, err := listenNotify(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan map[string]string, 1)
+	go n.serve(ctx, func(m map[string]string) { got <- m })
+	t.Setenv("NOTIFY_SOCKET", path)
+	if ok, err := sd.SdNotify(false, "READY=1\nSTATUS=up"); !ok || err != nil {
+		t.Fatalf("SdNotify = %v, %v", ok, err)
+	}
+	select {
+	case m := <-got:
+		if m["READY"] != "1" || m["STATUS"] != "up" {
+			t.Errorf("message = %v, want READY=1 STATUS=up", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message")
+	}
+}
+
+// A service ordered after a notifying one starts only once that one said
+// READY=1, and the ready line hears about it.
+func TestOrderingWaitsForNotify(t *testing.T) {
+	d := &daemon{log: slogDiscard(), conOut: io.Discard}
+	m := newManager(d, context.Background(), nil)
+	m.svcs["db"] = &service{opts: serviceOpts{notify: true}, state: supervisor.StateRunning}
+	m.svcs["web"] = &service{opts: serviceOpts{after: []string{"db", "not-in-image"}}}
+	var readyCalls []string
+	m.onRun = func(name string, ready bool) {
+		if ready {
+			readyCalls = append(readyCalls, name)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	started := make(chan bool, 1)
+	go func() { started <- m.waitReady(ctx, "web", []string{"db", "not-in-image"}) }()
+	select {
+	case <-started:
+		t.Fatal("web started before db was ready")
+	case <-time.After(500 * time.Millisecond):
+	}
+	if st, _ := m.status("db"); st.State != "starting" {
+		t.Errorf("db state before READY=1 = %s, want starting", st.State)
+	}
+	m.notified("db", map[string]string{"STATUS": "loading"})
+	m.notified("db", map[string]string{"READY": "1"})
+	select {
+	case ok := <-started:
+		if !ok {
+			t.Fatal("waitReady = false, want true")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("web did not start after db's READY=1")
+	}
+	if st, _ := m.status("db"); st.State != "running" {
+		t.Errorf("db state after READY=1 = %s, want running", st.State)
+	}
+	if len(readyCalls) != 1 || readyCalls[0] != "db" {
+		t.Errorf("ready reported for %v, want [db]", readyCalls)
+	}
+	// An exit makes it not ready again.
+	m.record(supervisor.Event{Name: "db", State: supervisor.StateExited})
+	if r, _ := m.isReady("db"); r {
+		t.Error("db ready after it exited")
+	}
+}
