@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,6 +38,9 @@ type images struct {
 var (
 	buildOnce sync.Once
 	built     images
+
+	dockerOnce  sync.Once
+	dockerBuilt images
 )
 
 // testImages builds (once) yml/ros.yml plus the test layer as iso, raw and
@@ -44,14 +48,32 @@ var (
 func testImages(t *testing.T) images {
 	t.Helper()
 	qemutest.Require(t)
-	buildOnce.Do(func() { built = buildImages() })
+	buildOnce.Do(func() {
+		built = buildImages("ros-e2e", []string{"../../yml/ros.yml"}, []string{"iso", "raw", "kernel+initrd"})
+	})
 	if built.err != nil {
 		t.Fatalf("build test images: %v", built.err)
 	}
 	return built
 }
 
-func buildImages() images {
+// dockerImages builds (once) yml/ros.yml, yml/docker.yml and the test
+// layer as a raw disk.
+func dockerImages(t *testing.T) images {
+	t.Helper()
+	qemutest.Require(t)
+	dockerOnce.Do(func() {
+		dockerBuilt = buildImages("ros-e2e-docker", []string{"../../yml/ros.yml", "../../yml/docker.yml"}, []string{"raw"})
+	})
+	if dockerBuilt.err != nil {
+		t.Fatalf("build Docker test image: %v", dockerBuilt.err)
+	}
+	return dockerBuilt
+}
+
+// buildImages builds files plus the test layer (the SSH key of
+// ~/.cache/ros/e2e) into ~/.cache/ros/e2e/NAME.*.
+func buildImages(name string, files, formats []string) images {
 	cache, err := ocistore.CacheDir()
 	if err != nil {
 		return images{err: err}
@@ -79,10 +101,10 @@ func buildImages() images {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, err := osbuild.Build(ctx, osbuild.Options{
-		Files:   []string{"../../yml/ros.yml", layer},
-		Formats: []string{"iso", "raw", "kernel+initrd"},
+		Files:   append(append([]string{}, files...), layer),
+		Formats: formats,
 		Dir:     dir,
-		Name:    "ros-e2e",
+		Name:    name,
 		Store:   store,
 		Outputs: outs,
 		Logger:  log,
@@ -94,19 +116,25 @@ func buildImages() images {
 type machine struct {
 	t   *testing.T
 	vm  *qemu.VM
-	key []byte
+	cfg qemu.Config // as given to boot or reboot, without the SSH forward
+	key []byte      // SSH key of user ros
 }
 
 // boot starts cfg with an SSH port forward and waits for services ready.
 func boot(t *testing.T, img images, cfg qemu.Config) *machine {
 	t.Helper()
-	cfg.Forwards = append(cfg.Forwards, qemu.Forward{Guest: 22})
+	m := &machine{t: t, vm: qemutest.Start(t, withSSH(cfg)), cfg: cfg, key: img.Key}
+	m.waitReady()
+	return m
+}
+
+// withSSH adds the SSH forward and the default memory to cfg.
+func withSSH(cfg qemu.Config) qemu.Config {
+	cfg.Forwards = append(append([]qemu.Forward{}, cfg.Forwards...), qemu.Forward{Guest: 22})
 	if cfg.MemoryMiB == 0 {
 		cfg.MemoryMiB = 1024
 	}
-	m := &machine{t: t, vm: qemutest.Start(t, cfg), key: img.Key}
-	m.waitReady()
-	return m
+	return cfg
 }
 
 // waitReady waits for the next `ros: services ready` on the console.
@@ -133,15 +161,28 @@ func (m *machine) ssh(cmd string) string {
 // sshCode runs cmd as ros and returns its combined output and exit code.
 func (m *machine) sshCode(cmd string) (string, int) {
 	m.t.Helper()
+	return m.sshAs("ros", m.key, cmd, nil)
+}
+
+// sshAs runs cmd as user, logging in with key and feeding stdin (nil for
+// none), and returns its combined output and exit code. A login that does
+// not succeed within two minutes fails the test.
+func (m *machine) sshAs(user string, key []byte, cmd string, stdin io.Reader) (string, int) {
+	m.t.Helper()
 	ctx, cancel := context.WithTimeout(m.t.Context(), 2*time.Minute)
 	defer cancel()
-	res, err := sshcheck.Run(ctx, sshcheck.Options{
+	c, err := sshcheck.Dial(ctx, sshcheck.Options{
 		Addr: fmt.Sprintf("127.0.0.1:%d", m.vm.SSHPort()),
-		User: "ros",
-		Key:  m.key,
-	}, cmd)
+		User: user,
+		Key:  key,
+	})
 	if err != nil {
-		m.t.Fatalf("ssh %q: %v", cmd, err)
+		m.t.Fatalf("ssh %s@ %q: %v", user, cmd, err)
+	}
+	defer c.Close()
+	res, err := c.RunInput(ctx, cmd, stdin)
+	if err != nil {
+		m.t.Fatalf("ssh %s@ %q: %v", user, cmd, err)
 	}
 	return string(res.Stdout) + string(res.Stderr), res.ExitCode
 }
