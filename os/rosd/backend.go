@@ -42,7 +42,9 @@ func (b *backend) System(ctx context.Context) (*api.System, error) {
 	return &api.System{Version: b.d.opts.Version, Hostname: host, Uptime: up, BootedAt: time.Now().Add(-up).Truncate(time.Second)}, nil
 }
 
-func (b *backend) toAPI(ctx context.Context, st serviceStatus) api.Service {
+// toAPI turns a status into the API's; pids maps running services to
+// their task's PID (nil: ask containerd for this one).
+func (b *backend) toAPI(ctx context.Context, st serviceStatus, pids map[string]uint32) api.Service {
 	s := api.Service{
 		Name: st.Name, Origin: st.Origin, Enabled: st.Enabled, State: st.State,
 		Restarts: st.Restarts, Since: st.Since, LastError: st.LastError,
@@ -50,16 +52,21 @@ func (b *backend) toAPI(ctx context.Context, st serviceStatus) api.Service {
 		Image: readImageName(st.Bundle.Path),
 	}
 	if st.State == api.StateRunning || st.State == api.StateStarting {
-		s.PID = int(taskPID(ctx, b.client, b.d.opts.Namespace, st.Name))
+		if pids != nil {
+			s.PID = int(pids[st.Name])
+		} else {
+			s.PID = int(taskPID(ctx, b.client, b.d.opts.Namespace, st.Name))
+		}
 	}
 	return s
 }
 
 func (b *backend) Services(ctx context.Context) ([]api.Service, error) {
 	list := b.m.list()
+	pids := taskPIDs(ctx, b.client, b.d.opts.Namespace)
 	out := make([]api.Service, 0, len(list))
 	for _, st := range list {
-		out = append(out, b.toAPI(ctx, st))
+		out = append(out, b.toAPI(ctx, st, pids))
 	}
 	return out, nil
 }
@@ -69,7 +76,7 @@ func (b *backend) Service(ctx context.Context, name string) (*api.ServiceDetail,
 	if err != nil {
 		return nil, err
 	}
-	det := &api.ServiceDetail{Service: b.toAPI(ctx, st), LogPath: b.d.logPath(name)}
+	det := &api.ServiceDetail{Service: b.toAPI(ctx, st, nil), LogPath: b.d.logPath(name)}
 	if raw, err := os.ReadFile(filepath.Join(st.Bundle.Path, "config.json")); err == nil {
 		det.Spec = raw
 	}
@@ -147,7 +154,7 @@ func (b *backend) AddService(ctx context.Context, req api.AddServiceRequest) (*a
 	if err != nil {
 		return nil, err
 	}
-	s := b.toAPI(ctx, st)
+	s := b.toAPI(ctx, st, nil)
 	return &s, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/namespaces"
@@ -92,4 +93,19 @@ func taskPID(ctx context.Context, client *containerd.Client, namespace, name str
 		return 0
 	}
 	return task.Pid()
+}
+
+// taskPIDs maps the containers of namespace to their task's PID, in one
+// call; empty when containerd cannot say.
+func taskPIDs(ctx context.Context, client *containerd.Client, namespace string) map[string]uint32 {
+	ctx = namespaces.WithNamespace(ctx, namespace)
+	out := map[string]uint32{}
+	resp, err := client.TaskService().List(ctx, &tasks.ListTasksRequest{})
+	if err != nil {
+		return out
+	}
+	for _, t := range resp.Tasks {
+		out[t.ID] = t.Pid
+	}
+	return out
 }

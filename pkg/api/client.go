@@ -30,13 +30,22 @@ func NewClient(socket string) *Client {
 	if socket == "" {
 		socket = DefaultSocket
 	}
-	c := &Client{socket: socket}
+	return NewClientDial(socket, func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socket)
+	})
+}
+
+// NewClientDial returns a client that reaches the API through dial, e.g.
+// the socket of a remote machine forwarded over SSH; name says where, in
+// errors.
+func NewClientDial(name string, dial func(ctx context.Context) (net.Conn, error)) *Client {
+	c := &Client{socket: name}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			conn, err := d.DialContext(ctx, "unix", socket)
+			conn, err := dial(ctx)
 			if err != nil {
-				return nil, &UnreachableError{Socket: socket, Err: err}
+				return nil, &UnreachableError{Socket: name, Err: err}
 			}
 			return conn, nil
 		},
