@@ -121,6 +121,10 @@ var multiCall = map[string]func(ctx context.Context, env *apiEnv, args []string,
 	"init": func(ctx context.Context, _ *apiEnv, args []string, _, _ io.Writer) error {
 		return rosinit.Main(ctx, args)
 	},
+	// Inside a socket-activated service: hand over the sockets, exec.
+	rosd.ActivateName: func(_ context.Context, _ *apiEnv, args []string, _, _ io.Writer) error {
+		return rosd.Activate(args)
+	},
 	"system-docker": func(ctx context.Context, env *apiEnv, args []string, stdout, stderr io.Writer) error {
 		cmd := newSystemDockerCmd(env)
 		cmd.SetArgs(args[1:])

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ros-os/ros/pkg/api"
 	"github.com/ros-os/ros/pkg/containers"
@@ -30,6 +31,7 @@ type service struct {
 	enabled bool
 	opts    serviceOpts
 	notify  *notifySocket // when opts.notify, made at the first start
+	sockets *activator    // when opts.listen, made at the first start
 
 	ready     bool // running, and said READY=1 if it notifies
 	health    string
@@ -137,8 +139,15 @@ func (m *manager) start(name string) error {
 			s.notify = n
 			go n.serve(m.parent, func(msg map[string]string) { m.notified(name, msg) })
 		}
-		task.Spec = withNotify(s.notify.path)
 	}
+	if len(s.opts.listen) > 0 && s.sockets == nil {
+		a, err := newActivator(m.parent, s.opts.listen, filepath.Join(m.d.opts.StateDir, "activate", name))
+		if err != nil {
+			return fmt.Errorf("start %s: %w", name, err)
+		}
+		s.sockets = a
+	}
+	task.Spec = m.specHook(s)
 	ctx, cancel := context.WithCancel(m.parent)
 	done := make(chan struct{})
 	s.cancel, s.done, s.stopped = cancel, done, false
@@ -156,6 +165,29 @@ func (m *manager) start(name string) error {
 		go m.checkHealth(ctx, name, s.opts.health, s.opts.interval)
 	}
 	return nil
+}
+
+// specHook adds what rosd gives a service's container: the notify socket,
+// the activation wrapper.
+func (m *manager) specHook(s *service) func(*specs.Spec) error {
+	var hooks []func(*specs.Spec) error
+	if s.notify != nil {
+		hooks = append(hooks, withNotify(s.notify.path))
+	}
+	if s.sockets != nil {
+		hooks = append(hooks, withActivation(m.d.opts.Binary, s.sockets.path))
+	}
+	if len(hooks) == 0 {
+		return nil
+	}
+	return func(sp *specs.Spec) error {
+		for _, h := range hooks {
+			if err := h(sp); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // record keeps the latest state of a service and passes the event on.

@@ -34,6 +34,7 @@ const defaultHealthInterval = 30 * time.Second
 
 // serviceOpts are the ordering, readiness and health settings of a service.
 type serviceOpts struct {
+	listen   [][2]string // network, address
 	notify   bool
 	after    []string
 	health   string
@@ -59,6 +60,9 @@ func readServiceOpts(bundle string) (serviceOpts, error) {
 		if n = strings.TrimSpace(n); n != "" {
 			o.after = append(o.after, n)
 		}
+	}
+	if o.listen, err = parseListen(a[annListen]); err != nil {
+		return o, fmt.Errorf("%s/config.json: %w", bundle, err)
 	}
 	o.health = strings.TrimSpace(a[annHealth])
 	if v := a[annHealthInterval]; v != "" {

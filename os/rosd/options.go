@@ -40,6 +40,9 @@ type Options struct {
 	RuncBinary string // /usr/bin/runc
 	RuncRoot   string // /run/runc
 
+	// Binary is the static ros binary, bound into socket-activated
+	// services as their wrapper (/usr/bin/ros).
+	Binary string
 	// Version is reported by the API (`ros` sets it).
 	Version string
 	// Cmdline is the kernel command line; "" reads /proc/cmdline.
@@ -95,6 +98,7 @@ func (o *Options) defaults() {
 	def(&o.DataDir, "/var/lib/ros")
 	def(&o.Socket, "/run/ros/ros.sock")
 	def(&o.Group, "ros")
+	def(&o.Binary, "/usr/bin/ros")
 	def(&o.Address, "/run/containerd/containerd.sock")
 	def(&o.Namespace, containers.DefaultNamespace)
 	def(&o.RuncBinary, "/usr/bin/runc")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -159,6 +160,40 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 	return sock
 }
 
+// annotate adds annotations to a bundle's config.json.
+func annotate(t *testing.T, dir string, ann map[string]string) {
+	t.Helper()
+	p := filepath.Join(dir, "config.json")
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range ann {
+		spec.Annotations[k] = v
+	}
+	raw, _ = json.Marshal(&spec)
+	if err := os.WriteFile(p, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// buildStaticRos builds the device ros (static, no cgo) for containers to
+// run as ros-activate.
+func buildStaticRos(t *testing.T, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, "ros")
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "rosdevice", "-o", out, "github.com/ros-os/ros/os/cmd/ros")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build ros: %v\n%s", err, b)
+	}
+	return out
+}
+
 func TestRosdIntegration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: starts containerd and runs containers")
@@ -190,7 +225,11 @@ func TestRosdIntegration(t *testing.T) {
 	bundle(t, filepath.Join(onboot, "002-fails"), "echo failing; exit 3", nil, nil)
 	bundle(t, filepath.Join(onboot, "003-after-failure"), "echo 003 >> /out/order", outBind, nil)
 	services := filepath.Join(tree, "containers", "services")
-	bundle(t, filepath.Join(services, "sleeper"), "echo sleeper up; exec sleep 1000", nil, nil)
+	// sleeper is socket-activated: it runs under the ros binary as
+	// ros-activate and finds its listening socket at fd 3.
+	bundle(t, filepath.Join(services, "sleeper"), `echo "fds=$LISTEN_FDS pid=$([ "$LISTEN_PID" = "$$" ] && echo ok) fd3=$(/bin/busybox readlink /proc/self/fd/3)"; echo sleeper up; exec sleep 1000`, nil, nil)
+	annotate(t, filepath.Join(services, "sleeper"), map[string]string{"org.ros.listen": "tcp:127.0.0.1:0"})
+	rosBin := buildStaticRos(t, tmp)
 	// flaky crash-loops until /out/stable exists, then stays up.
 	bundle(t, filepath.Join(services, "flaky"), "echo flaky run; [ -e /out/stable ] && exec sleep 1000; sleep 0.2; exit 1", outBind, nil)
 
@@ -222,7 +261,7 @@ func TestRosdIntegration(t *testing.T) {
 	opts := func(console *syncBuffer) Options {
 		return Options{
 			Root: tree, LogDir: filepath.Join(tmp, "log"), StateDir: filepath.Join(tmp, "run-ros"), DataDir: filepath.Join(tree, "var", "lib", "ros"),
-			Socket: filepath.Join(tmp, "ros.sock"), Group: "root", Version: "v-test",
+			Socket: filepath.Join(tmp, "ros.sock"), Group: "root", Version: "v-test", Binary: rosBin,
 			Datasources:  []string{"file:" + userData},
 			ConfigSystem: &configapply.System{Root: tree, SetHostname: func(h string) error { hostnames.add(h); return nil }},
 			Address:      sock, RuncBinary: runc, RuncRoot: filepath.Join(tmp, "runc"),
@@ -326,6 +365,8 @@ func TestRosdIntegration(t *testing.T) {
 	evMu.Unlock()
 	if b, _ := os.ReadFile(filepath.Join(tmp, "log", "sleeper.log")); !strings.Contains(string(b), "sleeper up") {
 		t.Errorf("sleeper.log = %q, want the service's output", b)
+	} else if !strings.Contains(string(b), "fds=1 pid=ok fd3=socket:[") {
+		t.Errorf("sleeper.log = %q, want LISTEN_FDS=1, LISTEN_PID its own, a socket at fd 3 (socket activation)", b)
 	}
 	waitFor(t, "flaky.log to show 2 runs", 10*time.Second, func() bool {
 		b, _ := os.ReadFile(filepath.Join(tmp, "log", "flaky.log"))
