@@ -91,8 +91,13 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		if err == nil {
 			return &Client{c: c}, nil
 		}
-		if last == nil || ctx.Err() == nil {
-			last = err // keep the last attempt that ctx did not cut short
+		// Keep the last attempt that ctx did not cut short. A dial cut by
+		// ctx's deadline can return (i/o timeout) an instant before
+		// ctx.Err() says so: the clock decides.
+		dl, hasDL := ctx.Deadline()
+		cut := ctx.Err() != nil || (hasDL && !time.Now().Before(dl))
+		if last == nil || !cut {
+			last = err
 		}
 		t := time.NewTimer(interval)
 		select {
