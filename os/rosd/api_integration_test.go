@@ -132,6 +132,18 @@ func checkAPI(t *testing.T, tmp, tree string, tasks func() map[string]containerd
 		t.Errorf("AddService(bad yaml) = %v, want ErrInvalid", err)
 	}
 
+	// engines: this tree has no docker service
+	engines, err := cl.Engines(ctx)
+	if err != nil || len(engines) != 2 || engines[0].Name != "docker" || engines[0].Current || !engines[1].Current {
+		t.Errorf("Engines() = %+v, %v, want docker (not current) and none (current)", engines, err)
+	}
+	if _, err := cl.SwitchEngine(ctx, "docker"); !errors.Is(err, api.ErrConflict) || !strings.Contains(err.Error(), "docker.yml") {
+		t.Errorf("SwitchEngine(docker) without a docker service = %v, want ErrConflict pointing at yml/docker.yml", err)
+	}
+	if _, err := cl.SwitchEngine(ctx, "k3s"); !errors.Is(err, api.ErrInvalid) {
+		t.Errorf("SwitchEngine(k3s) = %v, want ErrInvalid", err)
+	}
+
 	// cloud-config: applied from the datasource before services started
 	if got, err := cl.ConfigGet(ctx, "hostname"); err != nil || got != "test-box" {
 		t.Errorf("ConfigGet(hostname) = %v, %v, want test-box", got, err)

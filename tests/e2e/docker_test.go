@@ -74,6 +74,22 @@ func TestDocker(t *testing.T) {
 		m.ssh("docker info >/dev/null")
 	})
 
+	t.Run("engine-switch", func(t *testing.T) {
+		m := m.with(t)
+		if out := m.ros("engine list"); !strings.Contains(out, "docker") {
+			t.Errorf("ros engine list lacks docker:\n%s", out)
+		}
+		m.ros("engine switch none")
+		if s := m.services()["docker"]; s.State != "disabled" {
+			t.Errorf("after ros engine switch none: docker %+v, want disabled", s)
+		}
+		if tasks := m.tasks(); tasks["docker"].status == "RUNNING" {
+			t.Errorf("after ros engine switch none: docker task still running (%v)", tasks)
+		}
+		m.ros("engine switch docker")
+		waitDocker(m)
+	})
+
 	m.ssh("docker create --name e2e-keep " + markerRef)
 	m.reboot(m.cfg)
 	waitDocker(m)
