@@ -128,3 +128,17 @@ func TestInstallService(t *testing.T) {
 		t.Errorf("installService(missing image) = %v, want an error naming the image", err)
 	}
 }
+
+func TestReadBuildImages(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc", "ros"), 0o755)
+	meta := "services:\n  - name: sshd\n    image: ros/sshd:abc123\n  - name: dhcp\n    image: ros/dhcp\n"
+	os.WriteFile(filepath.Join(root, buildMetadata), []byte(meta), 0o644)
+	got := readBuildImages(root)
+	if got["sshd"] != "ros/sshd:abc123" || got["dhcp"] != "ros/dhcp" || len(got) != 2 {
+		t.Errorf("readBuildImages = %v, want sshd and dhcp with their images", got)
+	}
+	if got := readBuildImages(t.TempDir()); len(got) != 0 {
+		t.Errorf("readBuildImages(no metadata) = %v, want empty", got)
+	}
+}

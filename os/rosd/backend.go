@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ros-os/ros/pkg/api"
+	"github.com/ros-os/ros/pkg/buildfile"
 	"github.com/ros-os/ros/pkg/containers"
 )
 
@@ -25,6 +26,7 @@ type backend struct {
 	m      *manager
 	client *containerd.Client
 	cfg    *configState
+	images map[string]string // image services' images, from the build's metadata
 }
 
 var _ api.Backend = (*backend)(nil)
@@ -49,7 +51,7 @@ func (b *backend) toAPI(ctx context.Context, st serviceStatus, pids map[string]u
 		Name: st.Name, Origin: st.Origin, Enabled: st.Enabled, State: st.State,
 		Restarts: st.Restarts, Since: st.Since, LastError: st.LastError,
 		Health: st.Health, HealthOutput: st.HealthOutput,
-		Image: readImageName(st.Bundle.Path),
+		Image: b.imageOf(st),
 	}
 	if st.State == api.StateRunning || st.State == api.StateStarting {
 		if pids != nil {
@@ -219,6 +221,37 @@ func unmountUnder(dir string) error {
 // definitionFile keeps, in an added service's bundle, the definition it
 // was added with.
 const definitionFile = "definition.yml"
+
+// imageOf names the image a service runs.
+func (b *backend) imageOf(st serviceStatus) string {
+	if st.Origin == originImage {
+		return b.images[st.Name]
+	}
+	return readImageName(st.Bundle.Path)
+}
+
+// buildMetadata is where a build writes its own YAML (LinuxKit's
+// `metadata: yaml` files entry; yml/ros.yml has it).
+const buildMetadata = "etc/ros/build.yml"
+
+// readBuildImages maps the services of the build's metadata to their
+// images; empty when the image carries no metadata.
+func readBuildImages(root string) map[string]string {
+	out := map[string]string{}
+	path := filepath.Join(root, buildMetadata)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	cfg, err := buildfile.Parse(path, raw)
+	if err != nil {
+		return out
+	}
+	for _, s := range cfg.Services {
+		out[s.Name] = s.Image
+	}
+	return out
+}
 
 // readImageName returns the image a bundle was made from, when known.
 func readImageName(bundle string) string {

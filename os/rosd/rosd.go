@@ -137,7 +137,7 @@ func Run(ctx context.Context, opts Options) error {
 		d.log.Info("restarting for its new config", "service", name)
 		return m.restart(ctx, name)
 	}
-	stopAPI, err := d.serveAPI(ctx, &backend{d: d, m: m, client: client, cfg: cfg})
+	stopAPI, err := d.serveAPI(ctx, &backend{d: d, m: m, client: client, cfg: cfg, images: readBuildImages(opts.Root)})
 	if err != nil {
 		d.log.Error("API", "err", err)
 		d.console("ros: API: %v", err)

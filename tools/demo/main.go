@@ -35,7 +35,7 @@ func main() {
 // commands are run over SSH as the ros user once the machine is up.
 var commands = []string{
 	"hostname; uname -sr",
-	"ctr -n services.ros tasks ls",
+	"ros service list",
 	"ip -4 addr show eth0 | grep inet",
 	"tail -n 3 /var/log/ros/sshd.log",
 }
