@@ -1,5 +1,9 @@
 #!/bin/sh
 # Start a DHCP client on every physical Ethernet interface and wait for them.
+# This shell is PID 1 of the container: without a trap it would ignore
+# SIGTERM and every stop would wait out the grace period. Exiting ends the
+# container, and the kernel stops the clients with it.
+trap 'exit 0' TERM INT
 started=0
 for path in /sys/class/net/*; do
 	ifname=${path##*/}
@@ -11,6 +15,9 @@ for path in /sys/class/net/*; do
 done
 if [ "$started" = 0 ]; then
 	echo "dhcp: no Ethernet interface found"
-	while :; do sleep 3600; done
+	while :; do
+		sleep 3600 &
+		wait $!
+	done
 fi
 wait

@@ -3,6 +3,16 @@
 # it (extra arguments go to dockerd). If containerd exits, so does this
 # script, and the service is restarted as a whole.
 bb=/bin/busybox
+# PID 1 of the container: on SIGTERM stop dockerd (it stops its
+# containers), then containerd, instead of waiting for SIGKILL.
+stop() {
+	[ -n "$dockerd" ] && $bb kill "$dockerd" 2>/dev/null && wait "$dockerd"
+	[ -n "$ctd" ] && $bb kill "$ctd" 2>/dev/null && wait "$ctd"
+	exit 0
+}
+trap stop TERM INT
+dockerd=""
+ctd=""
 sock=/run/docker/containerd/containerd.sock
 $bb mkdir -p /run/docker/containerd /var/lib/docker
 $bb rm -f "$sock"

@@ -5,6 +5,8 @@
 # With ros.autologin on the command line, root is logged in without a
 # password (for debugging; never use it on a reachable machine).
 bb=/bin/busybox
+# PID 1 of the container: stop at once on SIGTERM (the gettys go with it).
+trap 'exit 0' TERM INT
 autologin=""
 consoles=""
 for arg in $($bb cat /proc/cmdline); do
