@@ -118,21 +118,28 @@ func newServiceActionCmd(env *apiEnv, action, done, short string) *cobra.Command
 		Short: short,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := env.client()
-			var errs []error
-			for _, name := range args {
-				if err := c.ServiceAction(cmd.Context(), name, action); err != nil {
-					if errors.Is(err, api.ErrUnreachable) {
-						return err
-					}
-					errs = append(errs, fmt.Errorf("%s %s: %w", action, name, err))
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", done, name)
-			}
-			return errors.Join(errs...)
+			return actOn(cmd, env, action, args, func(name string) string { return done + " " + name })
 		},
 	}
+}
+
+// actOn runs action on each named service and prints line(name) for each
+// that succeeds. An unreachable rosd stops it at once; other failures are
+// reported together at the end.
+func actOn(cmd *cobra.Command, env *apiEnv, action string, names []string, line func(name string) string) error {
+	c := env.client()
+	var errs []error
+	for _, name := range names {
+		if err := c.ServiceAction(cmd.Context(), name, action); err != nil {
+			if errors.Is(err, api.ErrUnreachable) {
+				return err
+			}
+			errs = append(errs, fmt.Errorf("%s %s: %w", action, name, err))
+			continue
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), line(name))
+	}
+	return errors.Join(errs...)
 }
 
 func newServiceLogsCmd(env *apiEnv) *cobra.Command {

@@ -228,19 +228,7 @@ func newDockerActionCmd(env *apiEnv, action string) *cobra.Command {
 		Short: strings.ToUpper(action[:1]) + action[1:] + " system containers",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := env.client()
-			var errs []error
-			for _, name := range args {
-				if err := c.ServiceAction(cmd.Context(), name, action); err != nil {
-					if errors.Is(err, api.ErrUnreachable) {
-						return err
-					}
-					errs = append(errs, fmt.Errorf("%s %s: %w", action, name, err))
-					continue
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), name)
-			}
-			return errors.Join(errs...)
+			return actOn(cmd, env, action, args, func(name string) string { return name })
 		},
 	}
 }
