@@ -33,7 +33,11 @@ type service struct {
 	notify  *notifySocket // when opts.notify, made at the first start
 	sockets *activator    // when opts.listen, made at the first start
 
-	ready     bool // running, and said READY=1 if it notifies
+	ready bool // running, and said READY=1 if it notifies
+	// adopted: its task was running before this rosd started (a rosd
+	// restart). It said READY=1 to the previous rosd, so its first
+	// running state counts as ready.
+	adopted   bool
 	health    string
 	healthOut string
 
@@ -73,6 +77,17 @@ type manager struct {
 
 func newManager(d *daemon, ctx context.Context, client *containerd.Client) *manager {
 	return &manager{d: d, client: client, parent: ctx, svcs: map[string]*service{}}
+}
+
+// markAdopted records the services whose tasks are already running.
+func (m *manager) markAdopted(running map[string]uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name := range running {
+		if s, ok := m.svcs[name]; ok {
+			s.adopted = true
+		}
+	}
 }
 
 // add registers a service without starting it.
@@ -202,7 +217,8 @@ func (m *manager) record(e supervisor.Event) {
 			s.lastErr = e.Err.Error()
 		}
 		// A service that notifies is ready when it says so.
-		s.ready = e.State == supervisor.StateRunning && !s.opts.notify
+		s.ready = e.State == supervisor.StateRunning && (!s.opts.notify || s.adopted)
+		s.adopted = false
 		if e.State != supervisor.StateRunning {
 			s.health, s.healthOut = "", ""
 		}

@@ -118,3 +118,27 @@ func TestOrderingWaitsForNotify(t *testing.T) {
 		t.Error("db ready after it exited")
 	}
 }
+
+// After a rosd restart, a notifying service whose task kept running told
+// the previous rosd it was ready: adopting it counts as ready.
+func TestAdoptedNotifyServiceIsReady(t *testing.T) {
+	d := &daemon{log: slogDiscard(), conOut: io.Discard}
+	m := newManager(d, context.Background(), nil)
+	m.svcs["db"] = &service{opts: serviceOpts{notify: true}}
+	m.svcs["fresh"] = &service{opts: serviceOpts{notify: true}}
+	m.markAdopted(map[string]uint32{"db": 42, "not-a-service": 7})
+	m.record(supervisor.Event{Name: "db", State: supervisor.StateRunning})
+	m.record(supervisor.Event{Name: "fresh", State: supervisor.StateRunning})
+	if r, _ := m.isReady("db"); !r {
+		t.Error("adopted db not ready")
+	}
+	if r, _ := m.isReady("fresh"); r {
+		t.Error("fresh notifying service ready before READY=1")
+	}
+	// A restart of the adopted one waits for READY=1 again.
+	m.record(supervisor.Event{Name: "db", State: supervisor.StateExited})
+	m.record(supervisor.Event{Name: "db", State: supervisor.StateRunning})
+	if r, _ := m.isReady("db"); r {
+		t.Error("db ready after a restart without READY=1")
+	}
+}

@@ -129,6 +129,7 @@ func Run(ctx context.Context, opts Options) error {
 	for _, b := range set.bundles {
 		m.add(b, set.origin[b.Name], set.enabled[b.Name])
 	}
+	m.markAdopted(taskPIDs(ctx, client, opts.Namespace))
 	d.restart = func(ctx context.Context, name string) error {
 		st, err := m.status(name)
 		if err != nil || st.State == api.StateDisabled || st.State == api.StateStopped {
