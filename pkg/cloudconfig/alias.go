@@ -1,6 +1,7 @@
 package cloudconfig
 
 import (
+	"fmt"
 	"net"
 	"strings"
 
@@ -263,3 +264,33 @@ func defaultUserPassword(d *decoder, n *yaml.Node, p path) *yaml.Node {
 
 // DefaultUser is the user "default" in users stands for.
 const DefaultUser = "ros"
+
+// aliasKey turns a dotted key in RancherOS or k3OS spelling
+// (rancher.network.dns.nameservers, k3os.ntp_servers) into its ros key,
+// for Get and Set. Keys whose value the alias reshapes (rancher.ssh.keys,
+// rancher.password …) and keys outside the tables have no ros key; other
+// keys are returned as they are.
+func aliasKey(key string) (string, error) {
+	section, rest, ok := strings.Cut(key, ".")
+	var table []alias
+	switch {
+	case !ok:
+		return key, nil
+	case section == "rancher":
+		table = rancherAliases
+	case section == "k3os":
+		table = k3osAliases
+	default:
+		return key, nil
+	}
+	for _, a := range table {
+		if rest != a.from && !strings.HasPrefix(rest, a.from+".") {
+			continue
+		}
+		if a.conv != nil {
+			return "", fmt.Errorf("%s: %w: its value is reshaped when read; use %s", key, ErrUnknownKey, a.to)
+		}
+		return a.to + strings.TrimPrefix(rest, a.from), nil
+	}
+	return "", fmt.Errorf("%s: %w: it has no ros equivalent (see the alias table in pkg/cloudconfig/doc.go)", key, ErrUnknownKey)
+}

@@ -22,6 +22,10 @@ import (
 // ErrUnknownKey that suggests the nearest key. Secrets are returned as
 // they are: Get(Redact(c), key) hides them.
 func Get(c *Config, key string) (any, error) {
+	key, err := aliasKey(key)
+	if err != nil {
+		return nil, err
+	}
 	steps, err := splitKey(key)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package cloudconfig
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -249,5 +250,36 @@ func TestDiff(t *testing.T) {
 	}
 	if got := Diff(nil, nil); len(got) != 0 {
 		t.Errorf("Diff(nil, nil) = %v, want none", got)
+	}
+}
+
+func TestAliasKeys(t *testing.T) {
+	c := &Config{ROS: ROS{Network: Network{DNS: DNS{Nameservers: []string{"1.1.1.1"}}}}, NTP: NTP{Servers: []string{"ntp.example"}}}
+	tests := []struct {
+		key     string
+		want    string
+		wantErr string
+	}{
+		{"rancher.network.dns.nameservers", "[1.1.1.1]", ""},
+		{"k3os.dns_nameservers", "[1.1.1.1]", ""},
+		{"k3os.ntp_servers", "[ntp.example]", ""},
+		{"rancher.ssh.keys", "", "use ros.ssh.host_keys"},
+		{"rancher.state.dev", "", "no ros equivalent"},
+	}
+	for _, tt := range tests {
+		got, err := Get(c, tt.key)
+		if tt.wantErr != "" {
+			if !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Get(%s) = %v, %v, want ErrUnknownKey containing %q", tt.key, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != tt.want {
+			t.Errorf("Get(%s) = %v, %v, want %s", tt.key, got, err, tt.want)
+		}
+	}
+	set, _, err := Set(c, "rancher.sysctl.vm.swappiness", "10")
+	if err != nil || set.ROS.Sysctl["vm.swappiness"] != "10" {
+		t.Errorf("Set(rancher.sysctl.vm.swappiness) = %+v, %v, want ros.sysctl set", set.ROS.Sysctl, err)
 	}
 }

@@ -22,6 +22,10 @@ const SetSource = "set"
 // of several lines) and wrap ErrInvalid; unknown keys inside the value are
 // warnings. c is not changed.
 func Set(c *Config, key, yamlValue string) (*Config, Warnings, error) {
+	key, err := aliasKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
 	steps, err := splitKey(key)
 	if err != nil {
 		return nil, nil, err
