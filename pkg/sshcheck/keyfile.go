@@ -50,3 +50,18 @@ files:
     gid: 1000
 `, authorizedKey+"\n")
 }
+
+// KeyLayer loads or creates the key pair in dir (LoadOrCreateKey) and
+// writes dir/name, the AuthorizedKeysLayer for its public half. It returns
+// the private key and the layer's path, to add to a build's files.
+func KeyLayer(dir, name, comment string) (private []byte, layer string, err error) {
+	private, pub, err := LoadOrCreateKey(dir, comment)
+	if err != nil {
+		return nil, "", err
+	}
+	layer = filepath.Join(dir, name)
+	if err := os.WriteFile(layer, []byte(AuthorizedKeysLayer(pub)), 0o644); err != nil {
+		return nil, "", fmt.Errorf("write key layer: %w", err)
+	}
+	return private, layer, nil
+}

@@ -2,6 +2,7 @@ package sshcheck
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -39,5 +40,22 @@ func TestAuthorizedKeysLayer(t *testing.T) {
 	}
 	if len(layer.Files) != 2 || layer.Files[1].Contents != "ssh-ed25519 AAAA x\n" || layer.Files[1].UID != 1000 {
 		t.Errorf("AuthorizedKeysLayer = %+v, want the key for uid 1000", layer)
+	}
+}
+
+func TestKeyLayer(t *testing.T) {
+	dir := t.TempDir()
+	key, layer, err := KeyLayer(dir, "k.yml", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pub, _ := LoadOrCreateKey(dir, "test")
+	b, err := os.ReadFile(layer)
+	if err != nil || string(b) != AuthorizedKeysLayer(pub) || len(key) == 0 {
+		t.Errorf("KeyLayer = %d-byte key, layer %q (%v), want the stored key's layer", len(key), b, err)
+	}
+	again, _, _ := KeyLayer(dir, "k.yml", "test")
+	if string(again) != string(key) {
+		t.Error("KeyLayer made a new key on the second call")
 	}
 }

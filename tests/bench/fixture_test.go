@@ -164,12 +164,8 @@ func buildBootImages(cache string, store *ocistore.Store) bootImages {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return bootImages{err: err}
 	}
-	key, pub, err := sshcheck.LoadOrCreateKey(dir, "ros-bench")
+	key, layer, err := sshcheck.KeyLayer(dir, "ssh.yml", "ros-bench")
 	if err != nil {
-		return bootImages{err: err}
-	}
-	layer := filepath.Join(dir, "ssh.yml")
-	if err := os.WriteFile(layer, []byte(sshcheck.AuthorizedKeysLayer(pub)), 0o644); err != nil {
 		return bootImages{err: err}
 	}
 	base, err := build(context.Background(), buildSpec{

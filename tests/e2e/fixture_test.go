@@ -82,12 +82,8 @@ func buildImages(name string, files, formats []string) images {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return images{err: err}
 	}
-	key, pub, err := sshcheck.LoadOrCreateKey(dir, "ros-e2e")
+	key, layer, err := sshcheck.KeyLayer(dir, "test.yml", "ros-e2e")
 	if err != nil {
-		return images{err: err}
-	}
-	layer := filepath.Join(dir, "test.yml")
-	if err := os.WriteFile(layer, []byte(sshcheck.AuthorizedKeysLayer(pub)), 0o644); err != nil {
 		return images{err: err}
 	}
 	store, err := ocistore.Open(filepath.Join(cache, "oci"))

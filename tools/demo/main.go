@@ -50,12 +50,8 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 		return err
 	}
 	dir := filepath.Join(cache, "demo")
-	key, pub, err := sshcheck.LoadOrCreateKey(dir, "ros-demo")
+	key, layer, err := sshcheck.KeyLayer(dir, "demo-key.yml", "ros-demo")
 	if err != nil {
-		return err
-	}
-	layer := filepath.Join(dir, "demo-key.yml")
-	if err := os.WriteFile(layer, []byte(sshcheck.AuthorizedKeysLayer(pub)), 0o644); err != nil {
 		return err
 	}
 
