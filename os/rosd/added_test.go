@@ -17,6 +17,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ros-os/ros/pkg/buildfile"
+	"github.com/ros-os/ros/pkg/cloudconfig"
 )
 
 func TestParseServiceDefinition(t *testing.T) {
@@ -140,5 +143,54 @@ func TestReadBuildImages(t *testing.T) {
 	}
 	if got := readBuildImages(t.TempDir()); len(got) != 0 {
 		t.Errorf("readBuildImages(no metadata) = %v, want empty", got)
+	}
+}
+
+// ros.services.definitions: installed at boot from the local image store,
+// once; a definition whose image is missing is reported, not fatal.
+func TestInstallDefinitions(t *testing.T) {
+	archive := testImageArchive(t, "example.org/hello:1", map[string]string{"bin/hello": "x"})
+	root := t.TempDir()
+	data := filepath.Join(root, "var", "lib", "ros")
+	var console bytes.Buffer
+	d := &daemon{opts: Options{Root: root, DataDir: data}, log: slog.New(slog.DiscardHandler), conOut: &console, store: noStore{err: os.ErrNotExist}}
+	seed, _ := parseServiceDefinition("seed.yml", []byte("name: seed\nimage: example.org/hello:1\n"))
+	if err := d.installService(context.Background(), seed, archive); err != nil { // puts the image in the store
+		t.Fatal(err)
+	}
+	ok, _ := parseServiceDefinition("d.yml", []byte("name: from-config\nimage: example.org/hello:1\n"))
+	missing, _ := parseServiceDefinition("d.yml", []byte("name: lost\nimage: example.org/missing:1\n"))
+	d.installDefinitions(context.Background(), []*buildfile.Image{ok, missing})
+	if _, err := os.Stat(filepath.Join(data, "services", "from-config", "config.json")); err != nil {
+		t.Errorf("from-config not installed: %v", err)
+	}
+	if !strings.Contains(console.String(), "cloud-config service lost") {
+		t.Errorf("console = %q, want the missing image reported", console.String())
+	}
+	// Installed ones are left alone on later boots.
+	cfg := filepath.Join(data, "services", "from-config", "config.json")
+	os.WriteFile(cfg, []byte("{}"), 0o644)
+	d.installDefinitions(context.Background(), []*buildfile.Image{ok})
+	if b, _ := os.ReadFile(cfg); string(b) != "{}" {
+		t.Error("an installed definition was installed again")
+	}
+}
+
+func TestWriteEngineConfig(t *testing.T) {
+	dir := t.TempDir()
+	e := cloudconfig.Engine{Args: []string{"--debug", "--log-level=warn"}, Daemon: map[string]any{"mtu": 1400}}
+	if err := writeEngineConfig(dir, e); err != nil {
+		t.Fatal(err)
+	}
+	args, _ := os.ReadFile(filepath.Join(dir, "engine", "docker", "args"))
+	dj, _ := os.ReadFile(filepath.Join(dir, "engine", "docker", "daemon.json"))
+	if string(args) != "--debug\n--log-level=warn\n" || !strings.Contains(string(dj), `"mtu": 1400`) {
+		t.Errorf("args = %q, daemon.json = %q", args, dj)
+	}
+	if err := writeEngineConfig(dir, cloudconfig.Engine{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "engine", "docker", "daemon.json")); !os.IsNotExist(err) {
+		t.Errorf("daemon.json after the options were removed: %v, want gone", err)
 	}
 }

@@ -311,7 +311,7 @@ func (c *configState) sources() string {
 	return strings.Join(out, " < ")
 }
 
-// result turns an apply report into the API's answer.
+// toResult turns what an apply did into the API's answer.
 func toResult(applied, reboot []string, errs []error) *api.ApplyResult {
 	r := &api.ApplyResult{Applied: applied, NeedsReboot: reboot}
 	for _, e := range errs {
