@@ -24,10 +24,12 @@ require (
 )
 
 require (
+	aead.dev/minisign v0.3.0 // indirect
 	github.com/Rican7/retry v0.3.0 // indirect
 	github.com/ghodss/yaml v1.0.0 // indirect
 	github.com/google/renameio v1.0.1 // indirect
 	github.com/mattn/go-sqlite3 v1.14.7 // indirect
+	golang.org/x/mod v0.42.0 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 )
 

@@ -314,7 +314,7 @@ func TestFollow(t *testing.T) {
 		}
 	}
 	cancel()
-	go io.Copy(io.Discard, pr)
+	go func() { _, _ = io.Copy(io.Discard, pr) }() // drain what is left; ends at pw.Close
 	if code := <-done; code != 0 || errb.Len() != 0 {
 		t.Errorf("logs -f after interrupt = %d, %q; want 0 and no error", code, errb.String())
 	}

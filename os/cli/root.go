@@ -52,6 +52,7 @@ running machine.`,
 	docker.Hidden = true // normally called as system-docker, a symlink to ros
 	root.AddCommand(newVersionCmd(), rosd.NewCommand(Version))
 	root.AddCommand(newServiceCmd(env), newConfigCmd(env), newEventsCmd(env), newEngineCmd(env), docker)
+	root.AddCommand(newOSCmd(env), newInstallCmd(env), newKeygenCmd())
 	root.AddCommand(rosinit.NewPowerCommands()...)
 	for _, ext := range exts {
 		ext(root)

@@ -48,6 +48,12 @@ func New(cfg Config) *Init {
 	return &Init{cfg: cfg, reaper: supervisor.NewReaper(), power: make(chan struct{}, 1)}
 }
 
+// SystemOOMScoreAdj is the oom_score_adj of containerd and the ros daemon:
+// the kernel's OOM killer takes them last, after any workload (0) and any
+// system service (rosd gives those -900 unless their YAML says otherwise).
+// Not -1000: a leaking daemon must still be killable, and init restarts it.
+const SystemOOMScoreAdj = -999
+
 // Run boots, waits for a shutdown signal or the power button, shuts down,
 // and calls reboot(2).
 func (i *Init) Run(ctx context.Context) error {
@@ -62,12 +68,14 @@ func (i *Init) Run(ctx context.Context) error {
 	i.containerd = i.supervise(ctx, &supervisor.Process{
 		ID: "containerd", Path: i.cfg.ContainerdPath, Args: []string{"--config", i.cfg.ContainerdConfig},
 		Env: i.cfg.Env, LogPath: i.cfg.ContainerdLog, Reaper: i.reaper, Grace: i.cfg.Grace,
+		OOMScoreAdj: SystemOOMScoreAdj, Warn: i.warn,
 	})
 	i.daemon = i.supervise(ctx, &supervisor.Process{
 		ID: "ros daemon", Path: i.cfg.RosPath, Args: []string{"daemon"},
 		Env: i.cfg.Env, LogPath: i.cfg.RosLog, Reaper: i.reaper,
 		// The daemon gives its services Grace; give it that and more.
-		Grace: 2*i.cfg.Grace + 5*time.Second,
+		Grace:       2*i.cfg.Grace + 5*time.Second,
+		OOMScoreAdj: SystemOOMScoreAdj, Warn: i.warn,
 	})
 	i.say("boot done in %s", ms(time.Since(start)))
 
@@ -89,6 +97,9 @@ func (i *Init) Run(ctx context.Context) error {
 	err := i.cfg.Sys.Reboot(action.RebootCmd())
 	return fmt.Errorf("reboot(%s): %w", action, err)
 }
+
+// warn says a supervised process's non-fatal problem on the console.
+func (i *Init) warn(err error) { i.say("warning: %v", err) }
 
 // Write makes Init the io.Writer phases log to: the console.
 func (i *Init) Write(p []byte) (int, error) {

@@ -41,7 +41,7 @@ func ParseInputEvent(b []byte) (InputEvent, error) {
 	return InputEvent{
 		Type:  binary.NativeEndian.Uint16(t[0:]),
 		Code:  binary.NativeEndian.Uint16(t[2:]),
-		Value: int32(binary.NativeEndian.Uint32(t[4:])),
+		Value: int32(binary.NativeEndian.Uint32(t[4:])), //nolint:gosec // G115: the bits of the kernel's __s32, read as one
 	}, nil
 }
 

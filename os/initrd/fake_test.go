@@ -19,6 +19,9 @@ type fakeSys struct {
 	loops     int
 	failMount map[string]error // by target
 	onMount   func(source, target, fstype string)
+	// failResize makes ResizePartition fail; otherwise it sets the size
+	// of /sys/class/block/<disk><partno> as the kernel would.
+	failResize error
 }
 
 func (f *fakeSys) Path(p string) string { return filepath.Join(f.root, p) }
@@ -50,6 +53,20 @@ func (f *fakeSys) LoopAttach(file string) (string, error) {
 
 func (f *fakeSys) ResizeExt4(mountpoint string, blocks uint64) error {
 	f.calls = append(f.calls, fmt.Sprintf("resize %s %d", mountpoint, blocks))
+	return nil
+}
+
+func (f *fakeSys) ResizePartition(disk string, partno int, start, length int64) error {
+	call := fmt.Sprintf("blkpg-resize %s %d %d %d", disk, partno, start, length)
+	if f.failResize != nil {
+		f.calls = append(f.calls, call+" FAILED")
+		return f.failResize
+	}
+	f.calls = append(f.calls, call)
+	size := f.Path(fmt.Sprintf("/sys/class/block/%s%d/size", filepath.Base(disk), partno))
+	if _, err := os.Stat(size); err == nil {
+		return os.WriteFile(size, fmt.Appendf(nil, "%d\n", length/512), 0o644)
+	}
 	return nil
 }
 
@@ -134,6 +151,18 @@ func (m *machine) blockDev(name, devtype, partname string, sizeBytes int64, cont
 	m.file("/dev/"+name, string(content))
 }
 
+// partition adds partition number partno of disk as sysfs shows it: a
+// directory inside the disk's, linked from /sys/class/block/name.
+func (m *machine) partition(disk, name, partname string, partno int, sizeBytes int64, content []byte) {
+	m.t.Helper()
+	m.dir("/sys/class/block/" + disk + "/" + name)
+	m.symlink(disk+"/"+name, "/sys/class/block/"+name)
+	m.file("/sys/class/block/"+name+"/uevent", fmt.Sprintf("MAJOR=254\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=partition\nPARTN=%d\nPARTNAME=%s\n", partno, name, partno, partname))
+	m.file("/sys/class/block/"+name+"/partition", fmt.Sprintf("%d\n", partno))
+	m.file("/sys/class/block/"+name+"/size", fmt.Sprintf("%d\n", sizeBytes/512))
+	m.file("/dev/"+name, string(content))
+}
+
 // ext4Image returns the first 2 KiB of an ext4 filesystem.
 func ext4Image(label string, blockSize int64, blocks uint64) []byte {
 	b := make([]byte, 2048)
@@ -154,12 +183,12 @@ func isoImage() []byte {
 	return b
 }
 
-func (m *machine) run(cfg ...func(*State)) (*State, error, string) {
+func (m *machine) run(cfg ...func(*State)) (*State, string, error) {
 	var console bytes.Buffer
 	s := &State{Sys: m.sys, Console: &console, Sleep: func(context.Context, time.Duration) error { return nil }}
 	for _, c := range cfg {
 		c(s)
 	}
 	err := Run(context.Background(), s, Phases())
-	return s, err, console.String()
+	return s, console.String(), err
 }

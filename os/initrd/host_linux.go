@@ -61,7 +61,7 @@ func (h *Host) LoopAttach(file string) (string, error) {
 		return "", fmt.Errorf("loop: %w", err)
 	}
 	defer back.Close()
-	cfg := unix.LoopConfig{Fd: uint32(back.Fd())}
+	cfg := unix.LoopConfig{Fd: uint32(back.Fd())} //nolint:gosec // G115: a file descriptor is a small non-negative int
 	cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR
 	copy(cfg.Info.File_name[:], file)
 	if err := unix.IoctlLoopConfigure(int(loop.Fd()), &cfg); err != nil {
@@ -83,8 +83,28 @@ func (h *Host) ResizeExt4(mountpoint string, blocks uint64) error {
 		return fmt.Errorf("resize: %w", err)
 	}
 	defer f.Close()
+	//nolint:gosec // G103: EXT4_IOC_RESIZE_FS reads the __u64 blocks through this pointer
 	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), ext4IocResizeFS, uintptr(unsafe.Pointer(&blocks))); errno != 0 {
 		return fmt.Errorf("EXT4_IOC_RESIZE_FS %s: %w", mountpoint, errno)
+	}
+	return nil
+}
+
+func (h *Host) ResizePartition(disk string, partno int, start, length int64) error {
+	f, err := os.Open(disk)
+	if err != nil {
+		return fmt.Errorf("resize partition: %w", err)
+	}
+	defer f.Close()
+	p := unix.BlkpgPartition{Start: start, Length: length, Pno: int32(partno)} //nolint:gosec // G115: partition numbers are small
+	arg := unix.BlkpgIoctlArg{
+		Op:      unix.BLKPG_RESIZE_PARTITION,
+		Datalen: int32(unsafe.Sizeof(p)),
+		Data:    (*byte)(unsafe.Pointer(&p)), //nolint:gosec // G103: BLKPG reads the partition through this pointer
+	}
+	//nolint:gosec // G103: as above
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), unix.BLKPG, uintptr(unsafe.Pointer(&arg))); errno != 0 {
+		return fmt.Errorf("BLKPG_RESIZE_PARTITION %s partition %d to %d bytes: %w", disk, partno, length, errno)
 	}
 	return nil
 }
@@ -147,10 +167,10 @@ func removeSameDev(dir string, dev uint64, keep string) {
 		}
 		if e.IsDir() {
 			removeSameDev(p, dev, keep)
-			unix.Rmdir(p)
+			_ = unix.Rmdir(p) // best effort, see above
 			continue
 		}
-		unix.Unlink(p)
+		_ = unix.Unlink(p) // best effort, see above
 	}
 }
 

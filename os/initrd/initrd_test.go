@@ -75,7 +75,7 @@ func concat(parts ...[]string) []string {
 func TestBootEmbedded(t *testing.T) {
 	m := newMachine(t, "console=ttyS0 ros.slot=A") // the embedded root wins over ros.slot
 	m.file(EmbeddedFS, "hsqs")
-	s, err, console := m.run()
+	s, console, err := m.run()
 	if err != nil {
 		t.Fatalf("Run() = %v\n%s", err, console)
 	}
@@ -104,7 +104,7 @@ func TestBootSlotWithState(t *testing.T) {
 	m.blockDev("vda3", "partition", "ROS_A", 256<<20, []byte("hsqs"))
 	m.blockDev("vda4", "partition", "ROS_B", 256<<20, []byte("hsqs"))
 	m.blockDev("vda5", "partition", "ROS_STATE", 512<<20, ext4Image("ROS_STATE", 4096, 16384)) // 64 MiB fs in 512 MiB
-	s, err, console := m.run()
+	s, console, err := m.run()
 	if err != nil {
 		t.Fatalf("Run() = %v\n%s", err, console)
 	}
@@ -159,7 +159,7 @@ func TestBootLive(t *testing.T) {
 			m.file(MediaDir+LiveFS, "hsqs")
 		}
 	}
-	s, err, console := m.run()
+	s, console, err := m.run()
 	if err != nil {
 		t.Fatalf("Run() = %v\n%s", err, console)
 	}
@@ -235,7 +235,7 @@ func TestBootFailures(t *testing.T) {
 	for _, tt := range tests {
 		m := newMachine(t, "")
 		tt.setup(m)
-		_, err, _ := m.run()
+		_, _, err := m.run()
 		var pe *PhaseError
 		if !errors.As(err, &pe) || pe.Phase != tt.wantPhase || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("Run(%s) = %v, want phase %s failing with %q", tt.name, err, tt.wantPhase, tt.wantErr)
@@ -282,7 +282,7 @@ func TestDebugShell(t *testing.T) {
 			m.file(NewRoot+"/bin/busybox", "ELF")
 			m.symlink("busybox", NewRoot+"/bin/sh")
 		}
-		_, err, console := m.run()
+		_, console, err := m.run()
 		if err != nil {
 			t.Fatalf("Run(ros.debug) = %v", err)
 		}

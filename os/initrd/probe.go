@@ -56,12 +56,12 @@ func listBlockDevs(sys System) ([]blockDev, error) {
 }
 
 // devSize returns a block device's size in bytes from sysfs.
-func devSize(sys System, d blockDev) (int64, error) {
+func devSize(sys System, d blockDev) (uint64, error) {
 	data, err := os.ReadFile(sys.Path(path.Join("/sys/class/block", d.Name, "size")))
 	if err != nil {
 		return 0, fmt.Errorf("size of %s: %w", d.Dev, err)
 	}
-	sectors, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	sectors, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("size of %s: %w", d.Dev, err)
 	}
@@ -84,7 +84,7 @@ func readAt(sys System, dev string, off int64, n int) ([]byte, error) {
 // ext4Super holds the superblock fields stage 1 needs.
 type ext4Super struct {
 	Label     string
-	BlockSize int64
+	BlockSize uint64
 	Blocks    uint64
 }
 

@@ -198,7 +198,9 @@ func testDisk(t *testing.T, dir, rootfs string) string {
 	}
 	var stateStart int64
 	if m := regexp.MustCompile(`First sector: (\d+)`).FindSubmatch(out); m != nil {
-		fmt.Sscan(string(m[1]), &stateStart)
+		if _, err := fmt.Sscan(string(m[1]), &stateStart); err != nil {
+			t.Fatalf("sgdisk -i 2: first sector %q: %v", m[1], err)
+		}
 	}
 	if stateStart == 0 {
 		t.Fatalf("sgdisk -i 2: no first sector in %s", out)

@@ -7,10 +7,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mountState mounts the state partition at /var, growing its ext4 to fill
-// the partition (online, with EXT4_IOC_RESIZE_FS: the image written to disk
-// is small). Without one, or when it cannot be mounted, /var is a tmpfs and
-// the console says that nothing persists.
+// mountState mounts the state partition at /var. First the partition grows
+// to the end of a disk larger than the image written to it (growPartition),
+// then, mounted, its ext4 grows to fill the partition (online, with
+// EXT4_IOC_RESIZE_FS: the image written to disk is small). Without one, or
+// when it cannot be mounted, /var is a tmpfs and the console says that
+// nothing persists.
 func mountState(ctx context.Context, s *State) error {
 	target := NewRoot + "/var"
 	d, label, ok, err := findState(s)
@@ -18,6 +20,7 @@ func mountState(ctx context.Context, s *State) error {
 		return err
 	}
 	if ok {
+		growPartition(s, d)
 		sb, _ := readExt4(s.Sys, d.Dev)
 		err := s.Sys.Mount(d.Dev, target, "ext4", unix.MS_NODEV|unix.MS_NOSUID, "")
 		if err == nil {
@@ -68,7 +71,7 @@ func growState(s *State, d blockDev, sb ext4Super, mountpoint string) {
 		s.Logf("warning: not resizing %s: %v", d.Dev, err)
 		return
 	}
-	want := uint64(size / sb.BlockSize)
+	want := size / sb.BlockSize
 	if want <= sb.Blocks {
 		return
 	}
@@ -76,5 +79,5 @@ func growState(s *State, d blockDev, sb ext4Super, mountpoint string) {
 		s.Logf("warning: resize %s from %d to %d blocks: %v", d.Dev, sb.Blocks, want, err)
 		return
 	}
-	s.Logf("state: grew %s from %d MiB to %d MiB", d.Dev, int64(sb.Blocks)*sb.BlockSize>>20, size>>20)
+	s.Logf("state: grew %s from %d MiB to %d MiB", d.Dev, sb.Blocks*sb.BlockSize>>20, size>>20)
 }

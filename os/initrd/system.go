@@ -16,6 +16,10 @@ type System interface {
 	LoopAttach(file string) (string, error)
 	// ResizeExt4 grows the mounted ext4 at mountpoint to blocks blocks.
 	ResizeExt4(mountpoint string, blocks uint64) error
+	// ResizePartition tells the kernel that partition partno of the disk
+	// device now spans length bytes from start (BLKPG_RESIZE_PARTITION);
+	// the partition table on the disk is the caller's to write.
+	ResizePartition(disk string, partno int, start, length int64) error
 	// InsertModule loads one kernel module file (see kmod.Insert).
 	InsertModule(path, params string) error
 	// Release returns the running kernel's release (uname -r).

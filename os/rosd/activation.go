@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -46,6 +47,10 @@ type activator struct {
 	names []string
 	path  string // the Unix socket the wrapper asks
 	srv   *net.UnixListener
+	// served is closed when serve returns: the files are closed only
+	// after, so their descriptors are never handed out once reused.
+	served    chan struct{}
+	closeOnce sync.Once
 }
 
 // parseListen reads an org.ros.listen annotation.
@@ -81,7 +86,7 @@ func newActivator(ctx context.Context, listen [][2]string, path string) (*activa
 		a.files = append(a.files, f)
 		a.names = append(a.names, strings.NewReplacer(":", "_", "/", "_").Replace(l[0]+"-"+l[1]))
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := privateDir(filepath.Dir(path)); err != nil {
 		a.close()
 		return nil, fmt.Errorf("activation socket: %w", err)
 	}
@@ -91,17 +96,23 @@ func newActivator(ctx context.Context, listen [][2]string, path string) (*activa
 		a.close()
 		return nil, fmt.Errorf("activation socket: %w", err)
 	}
+	//nolint:gosec // G302: privateDir is the access control; the service's user is any
 	if err := os.Chmod(path, 0o666); err != nil {
 		srv.Close()
 		a.close()
 		return nil, fmt.Errorf("activation socket: %w", err)
 	}
 	a.srv = srv
+	fds := make([]int, len(a.files))
+	for i, f := range a.files {
+		fds[i] = int(f.Fd()) //nolint:gosec // G115: a descriptor fits an int
+	}
+	a.served = make(chan struct{})
 	go func() {
 		<-ctx.Done()
 		a.close()
 	}()
-	go a.serve()
+	go a.serve(fds)
 	return a, nil
 }
 
@@ -129,11 +140,8 @@ func listenFile(network, addr string) (*os.File, error) {
 	return l.(interface{ File() (*os.File, error) }).File()
 }
 
-func (a *activator) serve() {
-	fds := make([]int, len(a.files))
-	for i, f := range a.files {
-		fds[i] = int(f.Fd())
-	}
+func (a *activator) serve(fds []int) {
+	defer close(a.served)
 	for {
 		c, err := a.srv.AcceptUnix()
 		if err != nil {
@@ -145,12 +153,17 @@ func (a *activator) serve() {
 }
 
 func (a *activator) close() {
-	if a.srv != nil {
-		a.srv.Close()
-	}
-	for _, f := range a.files {
-		f.Close()
-	}
+	a.closeOnce.Do(func() {
+		if a.srv != nil {
+			a.srv.Close()
+		}
+		if a.served != nil {
+			<-a.served
+		}
+		for _, f := range a.files {
+			f.Close()
+		}
+	})
 }
 
 // withActivation runs the spec's process under the wrapper (binary, the
@@ -171,7 +184,7 @@ func withActivation(binary, socket string) func(*specs.Spec) error {
 
 // receiveFiles asks rosd's activation socket for the listening sockets.
 func receiveFiles(socket string) ([]*os.File, []string, error) {
-	c, err := net.Dial("unix", socket)
+	c, err := net.Dial("unix", socket) //nolint:gosec // G704: a local unix socket rosd named, not a URL
 	if err != nil {
 		return nil, nil, fmt.Errorf("ask %s: %w", socket, err)
 	}
@@ -206,7 +219,7 @@ func receiveFiles(socket string) ([]*os.File, []string, error) {
 // at fd 3 onwards, set the systemd variables and exec args[1:].
 func Activate(args []string) error {
 	if len(args) < 2 {
-		return fmt.Errorf("usage: %s COMMAND [ARG]...", ActivateName)
+		return fmt.Errorf("usage: %s COMMAND [ARG...]", ActivateName)
 	}
 	socket := os.Getenv(activateEnv)
 	if socket == "" {

@@ -54,7 +54,9 @@ func TestActivatorHandsOverSockets(t *testing.T) {
 	defer l.Close()
 	go func() {
 		if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
-			c.Write([]byte("hi"))
+			if _, err := c.Write([]byte("hi")); err != nil {
+				t.Errorf("write to the handed-over listener: %v", err)
+			}
 			c.Close()
 		}
 	}()

@@ -133,7 +133,7 @@ func relocateRuntime(bundle, from, root, dst string) error {
 		return err
 	}
 	b = []byte(strings.ReplaceAll(string(b), from, "/"+rel+"/"))
-	return os.WriteFile(p, b, 0o644)
+	return os.WriteFile(p, b, 0o644) //nolint:gosec // G703: p is the runtime.json assemble.Build just wrote into rosd's own temp dir
 }
 
 // extractPrefix writes the entries of a tar stream under prefix to dir,
@@ -187,7 +187,7 @@ func writeEntry(r io.Reader, h *tar.Header, target string) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
-	mode := os.FileMode(h.Mode).Perm()
+	mode := os.FileMode(h.Mode & 0o777)
 	if h.Mode&0o4000 != 0 {
 		mode |= os.ModeSetuid
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -56,11 +57,17 @@ func testImageArchive(t *testing.T, ref string, files map[string]string) string 
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for p, body := range files {
-		tw.WriteHeader(&tar.Header{Name: p, Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg})
-		tw.Write([]byte(body))
+		if err := tw.WriteHeader(&tar.Header{Name: p, Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	tw.Close()
-	layer, err := tarball.LayerFromReader(bytes.NewReader(buf.Bytes()))
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +141,13 @@ func TestInstallService(t *testing.T) {
 
 func TestReadBuildImages(t *testing.T) {
 	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "etc", "ros"), 0o755)
+	if err := os.MkdirAll(filepath.Join(root, "etc", "ros"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	meta := "services:\n  - name: sshd\n    image: ros/sshd:abc123\n  - name: dhcp\n    image: ros/dhcp\n"
-	os.WriteFile(filepath.Join(root, buildMetadata), []byte(meta), 0o644)
+	if err := os.WriteFile(filepath.Join(root, buildMetadata), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	got := readBuildImages(root)
 	if got["sshd"] != "ros/sshd:abc123" || got["dhcp"] != "ros/dhcp" || len(got) != 2 {
 		t.Errorf("readBuildImages = %v, want sshd and dhcp with their images", got)
@@ -169,7 +180,9 @@ func TestInstallDefinitions(t *testing.T) {
 	}
 	// Installed ones are left alone on later boots.
 	cfg := filepath.Join(data, "services", "from-config", "config.json")
-	os.WriteFile(cfg, []byte("{}"), 0o644)
+	if err := os.WriteFile(cfg, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	d.installDefinitions(context.Background(), []*buildfile.Image{ok})
 	if b, _ := os.ReadFile(cfg); string(b) != "{}" {
 		t.Error("an installed definition was installed again")

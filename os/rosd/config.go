@@ -97,7 +97,10 @@ func (c *configState) boot(ctx context.Context) []datasource.Source {
 	case kc != nil:
 		c.kernel = kc.Config
 	}
-	names := datasource.DefaultNames()
+	// The defaults end with the cloud-config `ros install` saved on
+	// ROS_STATE: a NoCloud disk or the command line still wins over it.
+	defaults := append(datasource.DefaultNames(), "file:"+filepath.Join(d.opts.DataDir, InstallConfig))
+	names := defaults
 	if len(d.opts.Datasources) > 0 {
 		names = d.opts.Datasources
 	} else if c.kernel != nil && len(c.kernel.ROS.CloudInit.Datasources) > 0 {
@@ -108,7 +111,7 @@ func (c *configState) boot(ctx context.Context) []datasource.Source {
 	srcs, err := datasource.FromNames(names, datasource.Options{Cmdline: line, Finder: d.opts.Finder, Logger: d.log, HTTP: d.opts.HTTP})
 	if err != nil {
 		d.console("ros: cloud_init.datasources: %v; using the defaults", err)
-		srcs, _ = datasource.FromNames(datasource.DefaultNames(), datasource.Options{Cmdline: line, Finder: d.opts.Finder, Logger: d.log, HTTP: d.opts.HTTP})
+		srcs, _ = datasource.FromNames(defaults, datasource.Options{Cmdline: line, Finder: d.opts.Finder, Logger: d.log, HTTP: d.opts.HTTP})
 	}
 	local := datasource.OfKind(srcs, datasource.Local)
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -46,7 +46,9 @@ func TestWriteLogsLongFile(t *testing.T) {
 	}
 	b.WriteString("last\n")
 	p := filepath.Join(t.TempDir(), "s.log")
-	os.WriteFile(p, b.Bytes(), 0o644)
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	if err := writeLogs(context.Background(), p, 2, false, &out); err != nil {
 		t.Fatal(err)

@@ -2,10 +2,9 @@ package rosd
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -46,7 +45,6 @@ type service struct {
 	restarts int
 	since    time.Time
 	lastErr  string
-	pid      uint32
 
 	cancel context.CancelFunc // stops the supervising goroutine
 	done   chan struct{}      // closed when that goroutine returns
@@ -182,18 +180,15 @@ func (m *manager) start(name string) error {
 	return nil
 }
 
-// specHook adds what rosd gives a service's container: the notify socket,
-// the activation wrapper.
+// specHook adds what rosd gives a service's container: the default OOM
+// score, the notify socket, the activation wrapper.
 func (m *manager) specHook(s *service) func(*specs.Spec) error {
-	var hooks []func(*specs.Spec) error
+	hooks := []func(*specs.Spec) error{withOOMScoreAdj(ServiceOOMScoreAdj)}
 	if s.notify != nil {
 		hooks = append(hooks, withNotify(s.notify.path))
 	}
 	if s.sockets != nil {
 		hooks = append(hooks, withActivation(m.d.opts.Binary, s.sockets.path))
-	}
-	if len(hooks) == 0 {
-		return nil
 	}
 	return func(sp *specs.Spec) error {
 		for _, h := range hooks {
@@ -409,13 +404,20 @@ func (m *manager) statusLocked(name string) serviceStatus {
 	}
 }
 
-// names returns the names of the services, sorted, for messages.
-func (m *manager) names() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := append([]string(nil), m.order...)
-	sort.Strings(out)
-	return out
-}
+// ServiceOOMScoreAdj is the oom_score_adj of a system service whose YAML
+// sets none (oomScoreAdj): the kernel's OOM killer takes user workloads
+// (0) first, then services, and containerd and rosd (-999) last.
+const ServiceOOMScoreAdj = -900
 
-func (m *manager) logger() *slog.Logger { return m.d.log }
+// withOOMScoreAdj gives a spec that sets no OOM score the score given.
+func withOOMScoreAdj(score int) func(*specs.Spec) error {
+	return func(s *specs.Spec) error {
+		if s.Process == nil {
+			return errors.New("no process in spec")
+		}
+		if s.Process.OOMScoreAdj == nil {
+			s.Process.OOMScoreAdj = &score
+		}
+		return nil
+	}
+}

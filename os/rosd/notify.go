@@ -82,9 +82,10 @@ type notifySocket struct {
 }
 
 // listenNotify makes the datagram socket at path (replacing a stale one).
-// Anyone may send to it: the service may run as any user.
+// Its directory is private (see privateDir); the socket itself is 0666 as
+// the service may run as any user.
 func listenNotify(path string) (*notifySocket, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := privateDir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("notify socket: %w", err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -94,11 +95,26 @@ func listenNotify(path string) (*notifySocket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify socket: %w", err)
 	}
+	//nolint:gosec // G302: privateDir is the access control; the service's user is any
 	if err := os.Chmod(path, 0o666); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("notify socket: %w", err)
 	}
 	return &notifySocket{path: path, conn: conn}, nil
+}
+
+// privateDir makes dir (and its parents) and leaves dir root-only (0700),
+// also when it was there before. The sockets rosd makes for one service
+// (notify, activation) are 0666 so that the service may run as any user;
+// they reach it through a bind mount of the socket alone, so this directory
+// keeps every other local user (a shell in the sshd or getty container,
+// which bind /run) from sending READY=1 for a service or taking its
+// listening sockets.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 // serve calls onMsg with each message's variables until ctx is done.

@@ -31,7 +31,9 @@ func TestReadServiceOpts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			os.WriteFile(filepath.Join(dir, "config.json"), []byte(tt.config), 0o644)
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tt.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			got, err := readServiceOpts(dir)
 			if tt.wantErr {
 				if err == nil {
@@ -68,6 +70,42 @@ func TestNotifySocket(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no message")
+	}
+}
+
+// The sockets rosd makes for a service are 0666 in a root-only directory,
+// also when the directory was there before with a looser mode.
+func TestSocketModes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "notify"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n, err := listenNotify(filepath.Join(dir, "notify", "svc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.conn.Close()
+	a, err := newActivator(t.Context(), [][2]string{{"tcp", "127.0.0.1:0"}}, filepath.Join(dir, "activate", "svc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	for _, tt := range []struct {
+		path string
+		want os.FileMode
+	}{
+		{"notify", os.ModeDir | 0o700},
+		{"notify/svc", os.ModeSocket | 0o666},
+		{"activate", os.ModeDir | 0o700},
+		{"activate/svc", os.ModeSocket | 0o666},
+	} {
+		fi, err := os.Stat(filepath.Join(dir, tt.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode() & (os.ModeType | os.ModePerm); got != tt.want {
+			t.Errorf("mode of %s = %v, want %v", tt.path, got, tt.want)
+		}
 	}
 }
 

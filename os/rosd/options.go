@@ -13,6 +13,7 @@ import (
 	"github.com/ros-os/ros/pkg/containers"
 	"github.com/ros-os/ros/pkg/datasource"
 	"github.com/ros-os/ros/pkg/supervisor"
+	"github.com/ros-os/ros/upgrade"
 )
 
 // ReadyLine is printed on the console once every service has been running
@@ -84,6 +85,13 @@ type Options struct {
 	Reaper *supervisor.Reaper
 	// OnEvent, if set, sees every service state change (tests, API).
 	OnEvent func(supervisor.Event)
+
+	// Machine is the A/B upgrade state; nil finds it from ros.slot= and
+	// the boot disk (tests give one over a disk image).
+	Machine *upgrade.Machine
+	// Power asks PID 1 to reboot or power off (default: the signals of
+	// os/init); tests record the request instead.
+	Power func(poweroff bool) error
 }
 
 func (o *Options) defaults() {

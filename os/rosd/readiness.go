@@ -144,10 +144,22 @@ func (d *daemon) watchReady(ctx context.Context, w *readyWatch, n int, start tim
 		took := time.Since(start).Round(time.Millisecond)
 		d.log.Info("services ready", "services", n, "took", took, "settle", d.opts.Settle)
 		d.console(ReadyLine)
+		d.readyOnce.Do(func() { close(d.ready) })
 		_, _ = sd.SdNotify(false, sd.SdNotifyReady)
 	}, func(names []string) {
 		d.log.Warn("services not ready", "services", names, "deadline", d.opts.ReadyDeadline)
 		d.console("%s except %s", ReadyLine, strings.Join(names, ", "))
 		_, _ = sd.SdNotify(false, "STATUS=not ready: "+strings.Join(names, ", "))
 	})
+}
+
+// notReady names the services that are not ready now.
+func (d *daemon) notReady() []string {
+	w := d.readyW
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.r.notReady(time.Now())
 }

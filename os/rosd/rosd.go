@@ -17,6 +17,7 @@ import (
 	"github.com/ros-os/ros/pkg/api"
 	"github.com/ros-os/ros/pkg/buildfile"
 	"github.com/ros-os/ros/pkg/supervisor"
+	"github.com/ros-os/ros/upgrade"
 )
 
 type daemon struct {
@@ -28,6 +29,14 @@ type daemon struct {
 	onEvent func(supervisor.Event)
 
 	store stateStore
+	// machine is the A/B upgrade state; ready is closed once every
+	// service is ready (a trial boot waits for it).
+	machine   *upgrade.Machine
+	ready     chan struct{}
+	readyOnce sync.Once
+	readyW    *readyWatch
+	// installing refuses a second install while one runs.
+	installing sync.Mutex
 	// restart restarts a running service (config changes); nil until the
 	// services run.
 	restart func(ctx context.Context, name string) error
@@ -43,7 +52,8 @@ type daemon struct {
 // running, and the next Run adopts them.
 func Run(ctx context.Context, opts Options) error {
 	opts.defaults()
-	d := &daemon{opts: opts, log: opts.Logger, reaper: opts.Reaper, conOut: opts.Console, onEvent: opts.OnEvent}
+	d := &daemon{opts: opts, log: opts.Logger, reaper: opts.Reaper, conOut: opts.Console, onEvent: opts.OnEvent,
+		ready: make(chan struct{})}
 	if d.conOut == nil {
 		if f, err := os.OpenFile("/dev/console", os.O_WRONLY|syscall.O_NOCTTY, 0); err == nil {
 			defer f.Close()
@@ -93,6 +103,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	cfg.mu.Unlock()
 	d.installDefinitions(ctx, defs)
+	d.machine = d.newMachine(ctx, cfg)
 
 	set, err := d.listServices(overrides)
 	if err != nil {
@@ -102,6 +113,8 @@ func Run(ctx context.Context, opts Options) error {
 	// Readiness is watched from the start: if containerd never answers,
 	// the deadline line still names every service.
 	ready := newReadyWatch(names, opts.Settle)
+	d.readyW = ready
+	go d.checkBoot(ctx, d.machine, d.ready, trialTimeout(cfg))
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() {
@@ -146,6 +159,7 @@ func Run(ctx context.Context, opts Options) error {
 		defer stopAPI()
 	}
 	go cfg.network(ctx, network, opts.NetworkDeadline)
+	go d.autoInstall(ctx)
 	err = d.runServices(ctx, m)
 	_, _ = sd.SdNotify(false, sd.SdNotifyStopping)
 	return err

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,7 +74,9 @@ func bundle(t *testing.T, dir, script string, mounts []specs.Mount, rt *containe
 		t.Fatal(err)
 	}
 	for _, d := range []string{"proc", "dev", "sys", "tmp"} {
-		os.MkdirAll(filepath.Join(dir, "rootfs", d), 0o755)
+		if err := os.MkdirAll(filepath.Join(dir, "rootfs", d), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	spec := specs.Spec{
 		Version: specs.Version,
@@ -186,7 +187,12 @@ func annotate(t *testing.T, dir string, ann map[string]string) {
 func buildStaticRos(t *testing.T, dir string) string {
 	t.Helper()
 	out := filepath.Join(dir, "ros")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "rosdevice", "-o", out, "github.com/ros-os/ros/os/cmd/ros")
+	// go test puts its own GOROOT/bin first in PATH.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("build ros: %v", err)
+	}
+	cmd := exec.Command(goBin, "build", "-tags", "rosdevice", "-o", out, "github.com/ros-os/ros/os/cmd/ros")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build ros: %v\n%s", err, b)
@@ -215,7 +221,9 @@ func TestRosdIntegration(t *testing.T) {
 	t.Cleanup(func() { _ = unmountUnder(tmp) })
 	tree := filepath.Join(tmp, "tree")
 	out := filepath.Join(tmp, "out")
-	os.MkdirAll(out, 0o755)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	outBind := []specs.Mount{{Destination: "/out", Type: "bind", Source: out, Options: []string{"rbind", "rw"}}}
 
 	onboot := filepath.Join(tree, "containers", "onboot")

@@ -2,6 +2,7 @@ package rosd
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"time"
 
@@ -66,7 +67,7 @@ func (d *daemon) addedDir() string { return filepath.Join(d.opts.DataDir, "servi
 func (d *daemon) runServices(ctx context.Context, m *manager) error {
 	m.startEnabled()
 	<-ctx.Done()
-	if context.Cause(ctx) == supervisor.ErrDetach {
+	if errors.Is(context.Cause(ctx), supervisor.ErrDetach) {
 		d.log.Info("detaching: services keep running")
 	} else {
 		d.log.Info("stopping services", "grace", d.opts.Grace)

@@ -291,7 +291,7 @@ func TestExec(t *testing.T) {
 	f := newFake()
 	f.ExecFunc = func(name string, req api.ExecRequest, w io.Writer) (int, error) {
 		if req.Args[0] == "fail-late" {
-			io.WriteString(w, "partial\n")
+			_, _ = io.WriteString(w, "partial\n")
 			return -1, errors.New("task lost")
 		}
 		fmt.Fprintf(w, "out:%s env:%v stdin:%s\n", req.Args, req.Env, req.Stdin)
@@ -343,7 +343,7 @@ func TestFollowLogs(t *testing.T) {
 		read(line)
 	}
 	cancel()
-	go io.Copy(io.Discard, pr)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Logs after cancel = %v, want context.Canceled", err)
 	}

@@ -93,7 +93,7 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: request body: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: request body: %w", ErrInvalid, err)
 	}
 	return nil
 }
@@ -221,7 +221,7 @@ func (h *handler) config(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/yaml")
-	_, _ = w.Write(b)
+	_, _ = w.Write(b) //nolint:gosec // G705: YAML over the local API socket, never rendered as HTML
 	return nil
 }
 

@@ -138,7 +138,9 @@ func TestListenStaleAndLive(t *testing.T) {
 	}
 	// Not a socket.
 	file := filepath.Join(dir, "file")
-	os.WriteFile(file, nil, 0o644)
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := (api.ListenConfig{}).Listen(file); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Errorf("Listen over a file = %v, want not a socket", err)
 	}
@@ -170,7 +172,7 @@ func TestListenActivated(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
+	defer func() { _ = cmd.Wait() }()
 	r := bufio.NewReader(out)
 	addr, err := r.ReadString('\n')
 	if err != nil || strings.TrimSpace(addr) != inherited {
@@ -222,7 +224,7 @@ func TestRefusedAsOtherUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := api.NewServer(api.NewHandler(newFake(), nil, api.WithAccess(api.Access{GroupFile: groupFile}.Check)))
-	go srv.Serve(l)
+	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
 
 	asNobody := func() string {

@@ -80,8 +80,7 @@ func TestOpenAPIPathParameters(t *testing.T) {
 	params := map[string]bool{}
 	for path, item := range doc.Paths {
 		declared := map[string]bool{}
-		var collect func(n yaml.Node)
-		collect = func(n yaml.Node) {
+		collect := func(n yaml.Node) {
 			var ps []struct {
 				Name string `yaml:"name"`
 				In   string `yaml:"in"`
@@ -163,6 +162,15 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Event":             Event{},
 		"Engine":            Engine{},
 		"ExecRequest":       ExecRequest{},
+		"OSSlot":            OSSlot{},
+		"UpgradeRecord":     UpgradeRecord{},
+		"OSStatus":          OSStatus{},
+		"OSVersion":         OSVersion{},
+		"UpgradeRequest":    UpgradeRequest{},
+		"UpgradeResult":     UpgradeResult{},
+		"Progress":          Progress{},
+		"RollbackResult":    RollbackResult{},
+		"InstallRequest":    InstallRequest{},
 	}
 	for name, v := range types {
 		s, ok := doc.Components.Schemas[name]

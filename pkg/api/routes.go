@@ -30,6 +30,11 @@ func routes() []route {
 		{"GET", "/v1/events", "List events", (*handler).events},
 		{"GET", "/v1/engines", "List user container engines", (*handler).engines},
 		{"POST", "/v1/engines/{name}/switch", "Switch the user container engine", (*handler).switchEngine},
+		{"GET", "/v1/os", "Describe the A/B slots and the upgrade history", (*handler).osStatus},
+		{"GET", "/v1/os/versions", "List the versions a channel offers", (*handler).osVersions},
+		{"POST", "/v1/os/upgrade", "Upgrade the OS (NDJSON progress)", (*handler).osUpgrade},
+		{"POST", "/v1/os/rollback", "Boot the other slot on trial", (*handler).osRollback},
+		{"POST", "/v1/os/install", "Install the running OS to a disk (NDJSON progress)", (*handler).osInstall},
 	}
 	for _, action := range Actions {
 		rs = append(rs, route{"POST", "/v1/services/{name}/" + action, action + " a service", actionHandler(action)})

@@ -202,4 +202,5 @@ type Backend interface {
 	Engines(ctx context.Context) ([]Engine, error)
 	// SwitchEngine makes name the user container engine.
 	SwitchEngine(ctx context.Context, name string) (*ApplyResult, error)
+	OSBackend
 }

@@ -56,9 +56,6 @@ type fe struct {
 func dir(name string) fe        { return fe{name: name, typ: tar.TypeDir, mode: 0o755} }
 func file(name, data string) fe { return fe{name: name, typ: tar.TypeReg, mode: 0o644, data: data} }
 func exe(name, data string) fe  { return fe{name: name, typ: tar.TypeReg, mode: 0o755, data: data} }
-func symlink(name, target string) fe {
-	return fe{name: name, typ: tar.TypeSymlink, mode: 0o777, link: target}
-}
 func hardlink(name, target string) fe {
 	return fe{name: name, typ: tar.TypeLink, mode: 0o755, link: target}
 }

@@ -103,7 +103,7 @@ func replaced(h *tar.Header, mtime time.Time) *tar.Header {
 	r.Typeflag = tar.TypeReg
 	r.Linkname = ""
 	r.ModTime = mtime
-	if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+	if h.Typeflag != tar.TypeReg && h.Typeflag != typeRegA {
 		r.Mode = 0o644
 	}
 	return r

@@ -80,7 +80,7 @@ func (b *builder) extractKernel(img v1.Image) (*kernelParts, error) {
 			parts.close()
 			return nil, fmt.Errorf("read kernel image: %w", err)
 		}
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		if h.Typeflag != tar.TypeReg && h.Typeflag != typeRegA {
 			continue
 		}
 		var dst **os.File

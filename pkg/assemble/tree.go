@@ -176,7 +176,7 @@ func cloneHeader(h *tar.Header) *tar.Header {
 	if c.ModTime.IsZero() {
 		c.ModTime = time.Unix(0, 0)
 	}
-	if c.Typeflag == tar.TypeRegA {
+	if c.Typeflag == typeRegA {
 		c.Typeflag = tar.TypeReg
 	}
 	for k, v := range h.PAXRecords {

@@ -115,34 +115,3 @@ func TestRenderGolden(t *testing.T) {
 		})
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	dir := filepath.Join(moduleRoot(f), "..", "shared", "conformance", "linuxkit")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
-	for _, file := range files {
-		if data, err := os.ReadFile(file); err == nil {
-			f.Add(data)
-		}
-	}
-	f.Add([]byte("services:\n  - name: a\n    image: ros/a\n    uid: 0\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Parse("fuzz.yml", data)
-		if err != nil {
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error spans lines: %q", err)
-			}
-			return
-		}
-		m, err := Merge(c)
-		if err != nil {
-			return
-		}
-		out, err := Render(m)
-		if err != nil {
-			return // e.g. a reference valid alone but not canonicalisable
-		}
-		if _, err := Parse("rendered.yml", out); err != nil {
-			t.Errorf("rendering does not parse: %v\n%s", err, out)
-		}
-	})
-}

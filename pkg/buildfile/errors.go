@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // ErrInvalid is wrapped by every *Error, so callers can test for a build file
@@ -32,8 +33,12 @@ func (e *Error) Error() string {
 	if e.Path != "" {
 		s += ": " + e.Path
 	}
-	return s + ": " + e.Msg
+	return oneLine.Replace(s + ": " + e.Msg)
 }
+
+// oneLine keeps an error on one line when it quotes input raw (a library
+// error naming a reference, say).
+var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 
 // Unwrap makes errors.Is(err, ErrInvalid) true.
 func (e *Error) Unwrap() error { return ErrInvalid }

@@ -132,6 +132,8 @@ init:
   - ros/init
   - "ros/init:"
 `, `ros.yml:4: init[1]: bad image reference "ros/init:": invalid reference format`},
+		{"newline in reference (found by FuzzParse)", "kernel:\n  image: \"0\\nA\"\n",
+			`ros.yml:2: kernel.image: bad image reference "0\nA": invalid reference format: repository name (library/0\nA) must be lowercase`},
 		{"unknown capability", `
 services:
   - name: a

@@ -2,7 +2,6 @@ package buildfile
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -127,5 +126,5 @@ func (k FileKind) String() string {
 	case FileSymlink:
 		return "symlink"
 	}
-	return fmt.Sprintf("file")
+	return "file"
 }

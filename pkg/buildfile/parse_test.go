@@ -7,8 +7,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func TestParseValues(t *testing.T) {
 	c := mustParse(t, "full.yml", `
 kernel:

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ros-os/ros/pkg/cmdline"
 	"gopkg.in/yaml.v3"
@@ -57,6 +58,10 @@ func FromCmdline(params []cmdline.Param) (*KernelConfig, Warnings, error) {
 			continue
 		case prefix == "ros" && bootParams[rest]:
 			continue
+		}
+		if !utf8.ValidString(prm.Key + prm.Value) {
+			// YAML cannot write it back, so it could never be exported.
+			return nil, p.warn, &Error{Source: CmdlineSource, Path: strings.ToValidUTF8(prm.Key, "\uFFFD"), Msg: "not valid UTF-8"}
 		}
 		v := valueNode(prm)
 		keys := strings.Split(rest, ".")

@@ -67,6 +67,7 @@ func TestFromCmdlineErrors(t *testing.T) {
 		{"ros.config.b64=%%%", `cmdline: ros.config.b64: not base64`},
 		{"ros.hostname=bad_name", `cmdline: hostname: "bad_name" is not a valid host name`},
 		{"ros.network.dns.nameservers=[x]", `ros.network.dns.nameservers[0]: "x" is not an IP address`},
+		{"ros.sysctl.vm.swappiness=\xff", `cmdline: ros.sysctl.vm.swappiness: not valid UTF-8`}, // found by FuzzFromCmdline
 	}
 	for _, tt := range tests {
 		_, _, err := FromCmdline(cmdlineParams(tt.cmdline))

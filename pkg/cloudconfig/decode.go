@@ -109,13 +109,39 @@ type pair struct {
 }
 
 // pairs returns the pairs of mapping n, merged ones first so that the keys
-// written here win.
+// written here win. See expandPairs for the bounds on merging.
 func pairs(n *yaml.Node) []pair {
-	var merged, own []pair
+	ps, _ := expandPairs(n)
+	return ps
+}
+
+// expandPairs returns the pairs of mapping n, following merge keys. A
+// mapping merged into itself, directly or through others, is skipped: it
+// adds no key its own do not override. Expansion stops once it has visited
+// more than maxSteps mappings and pairs (merge keys nest, so a few lines can
+// ask for billions); ok is false then and the pairs are cut short.
+func expandPairs(n *yaml.Node) (ps []pair, ok bool) {
+	e := &pairExpander{active: map[*yaml.Node]bool{}}
+	ps = e.add(nil, n, false)
+	return ps, e.work <= maxSteps
+}
+
+type pairExpander struct {
+	active map[*yaml.Node]bool // mappings being expanded: a merge cycle
+	work   int                 // mappings visited and pairs added
+}
+
+func (e *pairExpander) add(out []pair, n *yaml.Node, merged bool) []pair {
+	if e.work++; e.work > maxSteps || e.active[n] {
+		return out
+	}
+	e.active[n] = true
+	defer delete(e.active, n)
+	var own []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		if kn.ShortTag() != "!!merge" {
-			own = append(own, pair{k: kn, v: vn})
+			own = append(own, pair{k: kn, v: vn, merged: merged})
 			continue
 		}
 		vn = deref(vn)
@@ -125,22 +151,38 @@ func pairs(n *yaml.Node) []pair {
 		}
 		for _, src := range srcs {
 			if src = deref(src); src.Kind == yaml.MappingNode {
-				for _, kv := range pairs(src) {
-					kv.merged = true
-					merged = append(merged, kv)
-				}
+				out = e.add(out, src, true)
+			}
+			if e.work > maxSteps {
+				return out
 			}
 		}
 	}
-	return append(merged, own...)
+	if e.work += len(own); e.work > maxSteps {
+		return out
+	}
+	return append(out, own...)
+}
+
+// pairs is expandPairs with its limit reported as an error at n.
+func (d *decoder) pairs(n *yaml.Node, p path) ([]pair, error) {
+	ps, ok := expandPairs(n)
+	if !ok {
+		return nil, d.errorf(n, p, "document too large: merge keys expand to more than %d values", maxSteps)
+	}
+	return ps, nil
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, p path) error {
 	if n.Kind != yaml.MappingNode {
 		return d.errorf(n, p, "expected %s, got %s", want(v.Type()), kindName(n))
 	}
+	ps, err := d.pairs(n, p)
+	if err != nil {
+		return err
+	}
 	seen := map[string]int{}
-	for _, kv := range pairs(n) {
+	for _, kv := range ps {
 		kn, vn := kv.k, kv.v
 		if kn.Kind != yaml.ScalarNode {
 			return d.errorf(kn, p, "expected a key, got %s", kindName(kn))
@@ -177,8 +219,12 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, p path) error {
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
 	}
+	ps, err := d.pairs(n, p)
+	if err != nil {
+		return err
+	}
 	seen := map[string]int{}
-	for _, kv := range pairs(n) {
+	for _, kv := range ps {
 		kn, vn := kv.k, kv.v
 		if kn.Kind != yaml.ScalarNode {
 			return d.errorf(kn, p, "expected a string key, got %s", kindName(kn))

@@ -2,7 +2,6 @@ package cloudconfig
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -93,11 +92,6 @@ type keyPos struct {
 // positions maps a key path to where it was written, so that checks made
 // after decoding (Validate) can name the line.
 type positions map[string]keyPos
-
-func (ps positions) errorf(p string, format string, args ...any) *Error {
-	pos := ps[p]
-	return &Error{Source: pos.Source, Line: pos.Line, Path: p, Msg: fmt.Sprintf(format, args...)}
-}
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 

@@ -3,6 +3,7 @@ package cloudconfig
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -63,7 +64,7 @@ func (p *parser) parseParts(source, boundary string, body []byte, depth int) (*C
 	c := &Config{}
 	for i := 1; ; i++ {
 		part, err := mr.NextPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return c, nil
 		}
 		if err != nil {
@@ -93,7 +94,7 @@ func readBody(r io.Reader, encoding string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read MIME body: %w", err)
+		return nil, fmt.Errorf("read MIME body: %w: %w", ErrInvalid, err)
 	}
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("read MIME body: %w: larger than %d bytes", ErrInvalid, MaxSize)

@@ -35,12 +35,17 @@ const DefaultMaxDepth = 5
 // MaxSize bounds the user-data Parse reads after decompression.
 const MaxSize = 16 << 20
 
+// MaxFetches bounds the #include URLs one Parse fetches in all: depth
+// alone would let each level list many more URLs.
+const MaxFetches = 64
+
 type parser struct {
 	ctx      context.Context
 	fetch    FetchFunc
 	maxDepth int
 	warn     Warnings
 	included map[string]bool
+	fetches  int
 }
 
 // Parse reads user-data named source (used in messages: "user-data", a
@@ -116,11 +121,11 @@ func (p *parser) parse(source string, data []byte, depth int) (*Config, error) {
 func gunzip(data []byte) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("gunzip: %w", err)
+		return nil, fmt.Errorf("gunzip: %w: %w", ErrInvalid, err)
 	}
 	out, err := io.ReadAll(io.LimitReader(zr, MaxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("gunzip: %w", err)
+		return nil, fmt.Errorf("gunzip: %w: %w", ErrInvalid, err)
 	}
 	if len(out) > MaxSize {
 		return nil, fmt.Errorf("gunzip: %w: larger than %d bytes", ErrInvalid, MaxSize)
@@ -153,6 +158,9 @@ func (p *parser) includes(source string, data []byte, once bool, depth int) (*Co
 		p.included[line] = true
 		if depth+1 > p.maxDepth {
 			return nil, fmt.Errorf("%s: #include %s: %w: nested more than %d deep (includes, parts, gzip)", source, line, ErrInvalid, p.maxDepth)
+		}
+		if p.fetches++; p.fetches > MaxFetches {
+			return nil, fmt.Errorf("%s: #include %s: %w: more than %d URLs to fetch in all", source, line, ErrInvalid, MaxFetches)
 		}
 		body, err := p.fetch(p.ctx, line)
 		if err != nil {
@@ -187,7 +195,11 @@ func (p *parser) decodeDocument(source string, root *yaml.Node) (*Config, error)
 	var sections []*yaml.Node
 	var names []string
 	hasROS := false
-	for _, kv := range pairs(root) {
+	rootPairs, err := newDecoder(source).pairs(root, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range rootPairs {
 		switch k := kv.k.Value; k {
 		case "rancher", "k3os":
 			sections = append(sections, kv.v)

@@ -58,6 +58,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown format", "hostname: a\n", `unrecognized user-data format: first line "hostname: a"`},
 		{"jinja", "## template: jinja\n#cloud-config\n", `"## template: jinja" user-data is not supported`},
 		{"bad gzip", "\x1f\x8bnot gzip", `gunzip`},
+		{"truncated gzip", "\x1f\x8b", `gunzip`},
+		{"bad base64 part", "Content-Type: text/x-shellscript\nContent-Transfer-Encoding: base64\n\n!!!!\n", `read MIME body`},
 		{"validation", "#cloud-config\nwrite_files:\n  - path: etc/x\n", `user-data:3: write_files[0].path: "etc/x" is not an absolute path`},
 		{"alias bomb", "#cloud-config\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n" +
 			"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nros:\n  engine: {daemon: {x: [*e, *e, *e]}}\n", `alias`},
@@ -71,7 +73,7 @@ func TestParseErrors(t *testing.T) {
 			if c != nil {
 				t.Errorf("Parse(%q) returned a config with its error", tt.in)
 			}
-			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrFormat) && !strings.Contains(err.Error(), "gunzip") {
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrFormat) {
 				t.Errorf("Parse(%q) error %v wraps neither ErrInvalid nor ErrFormat", tt.in, err)
 			}
 		})
@@ -203,5 +205,78 @@ func TestK3osTopLevelAliases(t *testing.T) {
 	}
 	if want := "user-data:2: run_cmd: ignored: runcmd is given too (line 3)"; w.String() != want {
 		t.Errorf("warnings = %q, want %q", w, want)
+	}
+}
+
+// mergeBomb is a document whose merge keys nest: level i merges level i-1
+// ten times, so the last level asks for 10^levels keys.
+func mergeBomb(first string, levels int) string {
+	var b strings.Builder
+	b.WriteString("#cloud-config\nros:\n  network:\n    interfaces:\n      l0: &l0 " + first + "\n")
+	for i := 1; i <= levels; i++ {
+		refs := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 10), ", ")
+		fmt.Fprintf(&b, "      l%d: &l%d {<<: [%s]}\n", i, i, refs)
+	}
+	return b.String()
+}
+
+// rootMergeBomb is mergeBomb at the document's root: level i is a top-level
+// key merging level i-1 ten times, and the root merges the last level.
+func rootMergeBomb(levels int) string {
+	var b strings.Builder
+	b.WriteString("#cloud-config\nl0: &l0 {hostname: bomb}\n")
+	for i := 1; i <= levels; i++ {
+		refs := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 10), ", ")
+		fmt.Fprintf(&b, "l%d: &l%d {<<: [%s]}\n", i, i, refs)
+	}
+	fmt.Fprintf(&b, "<<: [%s]\n", strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", levels), 10), ", "))
+	return b.String()
+}
+
+// Merge keys found by FuzzParseFetch: a mapping merged into itself overflowed
+// the stack, and nested merges expanded without bound.
+func TestParseMergeKeyLimits(t *testing.T) {
+	c, _, err := Parse("user-data", []byte("#cloud-config\nros:\n  network:\n    interfaces:\n      base: &base\n        <<: *base\n        mtu: 9000\n"))
+	if err != nil || c.ROS.Network.Interfaces["base"].MTU != 9000 {
+		t.Errorf("Parse(mapping merged into itself) = %+v, %v; want mtu 9000", c, err)
+	}
+	_, _, err = Parse("user-data", []byte("#cloud-config\nros:\n  network:\n    interfaces: &a\n      x: {<<: *a}\n"))
+	if err != nil && !errors.Is(err, ErrInvalid) {
+		t.Errorf("Parse(mapping merged into its own value) = %v, want nil or ErrInvalid", err)
+	}
+	for _, tt := range []struct{ name, doc string }{
+		{"empty mappings", mergeBomb("{}", 12)},
+		{"keys", mergeBomb("{mtu: 1500}", 12)},
+		{"root keys", rootMergeBomb(6)},
+	} {
+		_, _, err := Parse("user-data", []byte(tt.doc))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "document too large") {
+			t.Errorf("Parse(merge bomb of %s) = %v, want a document too large error", tt.name, err)
+		}
+	}
+}
+
+// TestParseIncludeFanOut: every level of #include listing ten new URLs
+// would fetch 10^depth documents; the total is capped.
+func TestParseIncludeFanOut(t *testing.T) {
+	fetches := 0
+	fetch := func(_ context.Context, url string) ([]byte, error) {
+		fetches++
+		if strings.Count(url, "/") >= 6 { // within the depth limit
+			return []byte("#cloud-config\nhostname: leaf\n"), nil
+		}
+		var b strings.Builder
+		b.WriteString("#include\n")
+		for i := range 10 {
+			fmt.Fprintf(&b, "%s/%d\n", url, i)
+		}
+		return []byte(b.String()), nil
+	}
+	_, _, err := Parse("user-data", []byte("#include\nhttp://x/0\n"), WithFetch(context.Background(), fetch))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "URLs to fetch") {
+		t.Errorf("Parse(fan-out) = %v, want ErrInvalid naming the fetch limit", err)
+	}
+	if fetches > MaxFetches {
+		t.Errorf("Parse(fan-out) fetched %d documents, want at most %d", fetches, MaxFetches)
 	}
 }

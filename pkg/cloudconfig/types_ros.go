@@ -102,6 +102,10 @@ type Upgrade struct {
 	URL        string   `yaml:"url,omitempty" json:"url,omitempty" secret:"url"`
 	Channel    string   `yaml:"channel,omitempty" json:"channel,omitempty"`
 	PublicKeys []string `yaml:"public_keys,omitempty" json:"public_keys,omitempty"`
+	// HealthTimeout bounds a trial boot: a new slot not healthy within
+	// it (a Go duration, default 5m) is given up and the machine reboots
+	// into the good slot.
+	HealthTimeout string `yaml:"health_timeout,omitempty" json:"health_timeout,omitempty"`
 }
 
 // SSH is ros.ssh.

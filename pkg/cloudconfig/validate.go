@@ -174,7 +174,7 @@ func (v *validator) writeFiles(files []WriteFile) {
 
 func (v *validator) commands(p string, cmds []Command) {
 	for i, c := range cmds {
-		if c.Shell == "" && len(c.Argv) == 0 || c.Argv != nil && len(c.Argv) > 0 && c.Argv[0] == "" {
+		if c.Shell == "" && len(c.Argv) == 0 || len(c.Argv) > 0 && c.Argv[0] == "" {
 			v.fail(fmt.Sprintf("%s[%d]", p, i), "empty command")
 		}
 	}

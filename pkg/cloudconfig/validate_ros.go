@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -65,6 +66,11 @@ func (v *validator) ros(r *ROS) {
 	for i, k := range r.Upgrade.PublicKeys {
 		if strings.TrimSpace(k) == "" {
 			v.fail(fmt.Sprintf("ros.upgrade.public_keys[%d]", i), "empty key")
+		}
+	}
+	if t := r.Upgrade.HealthTimeout; t != "" {
+		if d, err := time.ParseDuration(t); err != nil || d <= 0 {
+			v.fail("ros.upgrade.health_timeout", "%q is not a positive duration such as 5m or 90s", t)
 		}
 	}
 	v.ssh(&r.SSH)

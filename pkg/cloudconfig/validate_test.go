@@ -56,6 +56,7 @@ func TestValidateErrors(t *testing.T) {
 		{"environment", "ros: {environment: {1X: a}}", `ros.environment.1X: "1X" is not a valid environment variable name`},
 		{"upgrade url", "ros: {upgrade: {url: 'https://'}}", `ros.upgrade.url: URL "https:" has no host`},
 		{"channel", "ros: {upgrade: {channel: 'a b'}}", `ros.upgrade.channel: "a b" is not a channel name`},
+		{"health timeout", "ros: {upgrade: {health_timeout: soon}}", `ros.upgrade.health_timeout: "soon" is not a positive duration`},
 		{"ssh port", "ros: {ssh: {port: 70000}}", `ros.ssh.port: expected a port from 1 to 65535, got 70000`},
 		{"host key type", "ros: {ssh: {host_keys: [{type: dsa, private: x}]}}", `ros.ssh.host_keys[0].type: expected one of rsa, ecdsa, ed25519, got "dsa"`},
 		{"host key private", "ros: {ssh: {host_keys: [{type: rsa, private: NOTAKEY-SECRET}]}}", `ros.ssh.host_keys[0].private: not an OpenSSH private key`},

@@ -167,7 +167,7 @@ func freeID(used map[int]bool, lo, hi int, down bool) (int, error) {
 // gives its primary group.
 func (ac *accounts) lookupOwner(owner string) (uid, gid int, err error) {
 	u, g, hasGroup := strings.Cut(owner, ":")
-	uid, gid = -1, -1
+	gid = -1
 	if n, err := strconv.Atoi(u); err == nil {
 		uid = n
 	} else if e := ac.passwd.get(u); e != nil {

@@ -54,7 +54,7 @@ func newFake(t *testing.T) (*fake, *System) {
 			line := strings.Join(append([]string{strings.TrimPrefix(name, f.root)}, args...), " ")
 			f.cmds = append(f.cmds, line)
 			f.envs = append(f.envs, env)
-			io.WriteString(out, "ran "+line+"\n")
+			_, _ = io.WriteString(out, "ran "+line+"\n")
 			for prefix, err := range f.fail {
 				if strings.HasPrefix(line, prefix) {
 					return err

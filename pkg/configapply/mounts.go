@@ -40,10 +40,10 @@ func readMount(m cloudconfig.Mount) mountEntry {
 	}
 	if len(m) > 3 {
 		for _, o := range strings.Split(m[3], ",") {
-			switch {
-			case o == "nofail":
+			switch o {
+			case "nofail":
 				e.nofail = true
-			case o == "noauto":
+			case "noauto":
 				e.noauto = true
 			}
 			if o != "" && !fstabOnly(o) {

@@ -69,7 +69,7 @@ func TestNetworkNetlink(t *testing.T) {
 	withVLAN := h.LinkAdd(&netlink.Vlan{LinkAttrs: probe, VlanId: 1}) == nil
 	if withVLAN {
 		if l, err := h.LinkByName("probe.1"); err == nil {
-			h.LinkDel(l)
+			_ = h.LinkDel(l)
 		}
 		yml += "      v0.7: {vlan: {id: 7, link: v0}, addresses: [10.7.0.2/24]}\n"
 	} else {

@@ -65,7 +65,7 @@ func applyUsers(ctx context.Context, a *applier) {
 
 func (a *applier) ensureUser(ac *accounts, key string, u cloudconfig.User) error {
 	name := userName(u)
-	if u.Sudo != nil && len(u.Sudo) > 0 {
+	if len(u.Sudo) > 0 {
 		a.warnf("%s.sudo: ignored: ros has no sudo", key)
 	}
 	e := ac.passwd.get(name)

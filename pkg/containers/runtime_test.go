@@ -37,12 +37,16 @@ func TestListBundlesAndRead(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(rt, Runtime{}) {
 		t.Errorf("ReadRuntime(no file) = %+v, %v, want empty, nil", rt, err)
 	}
-	os.WriteFile(filepath.Join(b, "runtime.json"), []byte(`{"mkdir":["/var/x"],"bindNS":{"net":"/run/netns/a"},"namespace":"other"}`), 0o644)
+	if err := os.WriteFile(filepath.Join(b, "runtime.json"), []byte(`{"mkdir":["/var/x"],"bindNS":{"net":"/run/netns/a"},"namespace":"other"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	rt, err = ReadRuntime(b)
 	if err != nil || rt.Mkdir[0] != "/var/x" || rt.BindNS.Net != "/run/netns/a" || rt.Namespace != "other" {
 		t.Errorf("ReadRuntime() = %+v, %v", rt, err)
 	}
-	os.WriteFile(filepath.Join(b, "config.json"), []byte(`{"ociVersion":"1.0.2","root":{"path":"rootfs","readonly":true},"process":{"args":["/bin/true"],"cwd":"/"}}`), 0o644)
+	if err := os.WriteFile(filepath.Join(b, "config.json"), []byte(`{"ociVersion":"1.0.2","root":{"path":"rootfs","readonly":true},"process":{"args":["/bin/true"],"cwd":"/"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	spec, err := ReadSpec(b)
 	if err != nil {
 		t.Fatal(err)

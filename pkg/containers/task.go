@@ -223,7 +223,7 @@ func (t *Task) wait(ctx context.Context, task containerd.Task, start func() erro
 		return exitErr(st)
 	case <-ctx.Done():
 	}
-	if context.Cause(ctx) == supervisor.ErrDetach {
+	if errors.Is(context.Cause(ctx), supervisor.ErrDetach) {
 		return nil
 	}
 	t.stop(waitCtx, task, exited)

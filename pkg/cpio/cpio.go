@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 )
@@ -132,7 +133,11 @@ func (c *Writer) header(ino uint32, h *Header) error {
 	}
 	var mtime uint32
 	if !h.ModTime.IsZero() {
-		mtime = uint32(h.ModTime.Unix())
+		t := h.ModTime.Unix()
+		if t < 0 || t > math.MaxUint32 {
+			return fmt.Errorf("cpio %s: mtime %s is outside newc's 32-bit range", name, h.ModTime.UTC().Format(time.RFC3339))
+		}
+		mtime = uint32(t)
 	}
 	hdr := fmt.Sprintf("070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
 		ino, h.Mode, h.UID, h.GID, nlink, mtime, size, 0, 0, h.DevMajor, h.DevMinor, len(name)+1, 0)

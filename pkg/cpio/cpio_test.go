@@ -112,22 +112,28 @@ func TestErrors(t *testing.T) {
 		want error // nil: any error
 	}{
 		{"write too long", func(w *Writer) error {
-			w.WriteHeader(&Header{Name: "f", Mode: TypeReg, Size: 2})
+			_ = w.WriteHeader(&Header{Name: "f", Mode: TypeReg, Size: 2})
 			_, err := w.Write([]byte("abc"))
 			return err
 		}, ErrWriteTooLong},
 		{"data missing at next header", func(w *Writer) error {
-			w.WriteHeader(&Header{Name: "f", Mode: TypeReg, Size: 2})
-			w.Write([]byte("a"))
+			_ = w.WriteHeader(&Header{Name: "f", Mode: TypeReg, Size: 2})
+			_, _ = w.Write([]byte("a"))
 			return w.WriteHeader(&Header{Name: "g", Mode: TypeReg})
 		}, nil},
 		{"data missing at close", func(w *Writer) error {
-			w.WriteHeader(&Header{Name: "f", Mode: TypeReg, Size: 2})
+			_ = w.WriteHeader(&Header{Name: "f", Mode: TypeReg, Size: 2})
 			return w.Close()
 		}, nil},
 		{"over 4 GiB", func(w *Writer) error {
 			return w.WriteHeader(&Header{Name: "f", Mode: TypeReg, Size: 1 << 32})
 		}, ErrTooLarge},
+		{"mtime before 1970", func(w *Writer) error {
+			return w.WriteHeader(&Header{Name: "f", Mode: TypeReg, ModTime: time.Unix(-1, 0)})
+		}, nil},
+		{"mtime after 2106", func(w *Writer) error {
+			return w.WriteHeader(&Header{Name: "f", Mode: TypeReg, ModTime: time.Unix(1<<32, 0)})
+		}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 )
 
 // EC2 token headers (IMDSv2).
+//
+//nolint:gosec // G101: header names and a TTL, not credentials
 const (
 	ec2TokenHeader    = "X-aws-ec2-metadata-token"
 	ec2TokenTTLHeader = "X-aws-ec2-metadata-token-ttl-seconds"
@@ -88,6 +90,10 @@ func ec2Token(f *fetcher, base string) (http.Header, error) {
 	}
 	token := string(bytes.TrimSpace(resp.body))
 	if resp.status == http.StatusOK && token != "" {
+		if !headerSafe(token) {
+			// Sending it would fail every request until the deadline.
+			return nil, fmt.Errorf("PUT %s: the token holds bytes a header cannot carry", url)
+		}
 		f.log.Debug("using IMDSv2 token")
 		return http.Header{ec2TokenHeader: {token}}, nil
 	}
@@ -96,6 +102,17 @@ func ec2Token(f *fetcher, base string) (http.Header, error) {
 		return http.Header{}, nil
 	}
 	return nil, fmt.Errorf("PUT %s: %d: %w", url, resp.status, errStatus)
+}
+
+// headerSafe reports whether s is printable ASCII, as IMDSv2 tokens
+// (base64) are.
+func headerSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // ec2PublicKeys lists public-keys/ and reads each index's openssh-key.

@@ -100,19 +100,20 @@ func parseGCE(b []byte) (*Data, error) {
 	return &Data{UserData: nilIfEmpty(user), MetaData: md}, nil
 }
 
-// gceKeys turns "user:ssh-ed25519 AAAA... comment" lines into key lines.
+// gceKeys turns "user:ssh-ed25519 AAAA... comment" lines into key lines,
+// leaving out comment lines (#) as authorized_keys would.
 func gceKeys(values ...string) []string {
 	var keys []string
 	for _, v := range values {
 		for _, line := range strings.Split(v, "\n") {
 			line = strings.TrimSpace(line)
-			if line == "" {
+			if line == "" || strings.HasPrefix(line, "#") {
 				continue
 			}
 			if user, key, ok := strings.Cut(line, ":"); ok && !strings.ContainsAny(user, " \t") {
 				line = strings.TrimSpace(key)
 			}
-			if line != "" {
+			if line != "" && !strings.HasPrefix(line, "#") {
 				keys = append(keys, line)
 			}
 		}

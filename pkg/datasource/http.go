@@ -129,11 +129,11 @@ func (f *fetcher) do(method, url string, header http.Header) (*response, error) 
 		case <-f.ctx.Done():
 			switch {
 			case f.parent.Err() != nil:
-				return nil, fmt.Errorf("%s %s: gave up after %d attempts (%v): %w", method, url, attempt, last, f.parent.Err())
+				return nil, fmt.Errorf("%s %s: gave up after %d attempts (%v): %w", method, url, attempt, last, f.parent.Err()) //nolint:errorlint // the caller's context error alone classifies this; last is for the message
 			case answered:
 				return nil, fmt.Errorf("%s %s: gave up after %d attempts: %w", method, url, attempt, last)
 			default:
-				return nil, fmt.Errorf("%s %s: %d attempts (%v): %w", method, url, attempt, last, errNoAnswer)
+				return nil, fmt.Errorf("%s %s: %d attempts (%v): %w", method, url, attempt, last, errNoAnswer) //nolint:errorlint // errNoAnswer alone classifies this (last is often a timeout); last is for the message
 			}
 		case <-time.After(backoff):
 		}

@@ -22,7 +22,7 @@ func statusServer(t *testing.T, statuses ...int) (string, *atomic.Int32) {
 		i := int(n.Add(1)) - 1
 		code := statuses[min(i, len(statuses)-1)]
 		if code == http.StatusOK {
-			w.Write([]byte("ok"))
+			_, _ = w.Write([]byte("ok"))
 			return
 		}
 		http.Error(w, "no", code)

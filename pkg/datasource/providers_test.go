@@ -257,3 +257,29 @@ func jsonWithAll(t *testing.T, path string, edits map[string]any) []byte {
 	}
 	return b
 }
+
+// A token a header cannot carry is refused at once instead of failing every
+// request until the deadline (found by FuzzEC2).
+func TestEC2TokenNotHeaderSafe(t *testing.T) {
+	for _, token := range []string{"\x1c", "a\x7fb", "two words"} {
+		e := &ec2Server{imdsV2: true, token: token}
+		s := serve(t, e)
+		_, err := (&datasource.EC2{HTTP: testHTTP(s.URL)}).Fetch(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "token holds bytes a header cannot carry") {
+			t.Errorf("EC2.Fetch() with token %q = %v, want a bad token error", token, err)
+		}
+	}
+}
+
+// Comment lines in ssh-keys are not keys (found by FuzzParseGCE).
+func TestGCEKeysSkipComments(t *testing.T) {
+	doc := jsonWithAll(t, "gce/recursive.json", map[string]any{
+		"instance.attributes.ssh-keys":               "# keys for the team\nalice:#\n alice:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA alice \n",
+		"instance.attributes.block-project-ssh-keys": "true",
+	})
+	s := serve(t, &gceServer{t: t, doc: doc, flavor: true})
+	check(t, &datasource.GCE{HTTP: testHTTP(s.URL)}, want{
+		id: "4630178217123456789", host: "gce-test.c.my-project.internal", zone: "europe-west1-b",
+		keys: []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA alice"},
+	})
+}

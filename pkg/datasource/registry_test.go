@@ -169,7 +169,7 @@ func TestFirst(t *testing.T) {
 				if err == nil || !errors.Is(err, tt.wantIs) || !strings.Contains(err.Error(), tt.wantHas) {
 					t.Fatalf("First() error = %v, want one matching %v and containing %q", err, tt.wantIs, tt.wantHas)
 				}
-				if tt.wantIs == broken && errors.Is(err, datasource.ErrNotFound) {
+				if errors.Is(tt.wantIs, broken) && errors.Is(err, datasource.ErrNotFound) {
 					t.Errorf("First() error = %v matches ErrNotFound, want only the real error", err)
 				}
 			}

@@ -129,7 +129,7 @@ func (e *ec2Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.puts.Add(1)
-		w.Write([]byte(e.token))
+		_, _ = w.Write([]byte(e.token))
 		return
 	}
 	if r.Method != http.MethodGet {
@@ -162,7 +162,7 @@ func (e *ec2Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Write([]byte(body))
+	_, _ = w.Write([]byte(body))
 }
 
 // gceServer mimics the GCE metadata server: Metadata-Flavor: Google is
@@ -188,7 +188,7 @@ func (g *gceServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(g.doc)
+	_, _ = w.Write(g.doc)
 }
 
 // pathServer answers fixed paths with fixed bodies; a header, when given,
@@ -204,7 +204,7 @@ func pathServer(t *testing.T, header, value string, files map[string][]byte) *ht
 			http.NotFound(w, r)
 			return
 		}
-		w.Write(body)
+		_, _ = w.Write(body)
 	}))
 }
 

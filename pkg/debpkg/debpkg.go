@@ -167,7 +167,7 @@ func lockFile(p string) (func(), error) {
 		return nil, fmt.Errorf("lock apt cache: %w", err)
 	}
 	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) // Close releases it anyway
 		f.Close()
 	}, nil
 }

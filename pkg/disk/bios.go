@@ -26,6 +26,9 @@ func installBIOS(f *os.File, part Partition, core, bootImg []byte) error {
 	if len(bootImg) != 512 {
 		return fmt.Errorf("install bios boot: boot.img is %d bytes, want 512", len(bootImg))
 	}
+	if part.Start < 0 || part.Size < 0 {
+		return fmt.Errorf("install bios boot: BIOS boot partition at %d, %d bytes", part.Start, part.Size)
+	}
 	sectors := (int64(len(core)) + SectorSize - 1) / SectorSize
 	if sectors*SectorSize > part.Size {
 		return fmt.Errorf("install bios boot: core.img (%d bytes) does not fit the %d-byte BIOS boot partition", len(core), part.Size)

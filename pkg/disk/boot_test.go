@@ -9,6 +9,7 @@ import (
 
 	"github.com/ros-os/ros/pkg/disk/boottest"
 	"github.com/ros-os/ros/pkg/grub"
+	"github.com/ros-os/ros/pkg/grubenv"
 	"github.com/ros-os/ros/pkg/qemu"
 )
 
@@ -60,8 +61,12 @@ func TestBootAB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			env.Set(grub.VarTry, "B")
-			env.Set(grub.VarTries, "1")
+			if err := env.Set(grub.VarTry, "B"); err != nil {
+				t.Fatal(err)
+			}
+			if err := env.Set(grub.VarTries, "1"); err != nil {
+				t.Fatal(err)
+			}
 			if err := WriteEnv(img, env); err != nil {
 				t.Fatal(err)
 			}
@@ -77,6 +82,18 @@ func TestBootAB(t *testing.T) {
 			}
 			if v, _ := env.Get(grub.VarTries); v != "0" {
 				t.Errorf("ros_tries after the trial boot = %q, want 0 (saved before boot)", v)
+			}
+			bak, err := ReadEnvFile(img, GrubEnvBackupFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := bak.Get(grub.VarTries); v != "0" {
+				t.Errorf("backup ros_tries after the trial boot = %q, want 0 (GRUB saves into both copies)", v)
+			}
+			for name, e := range map[string]*grubenv.Env{"grubenv": env, "grubenv.bak": bak} {
+				if err := grub.CheckSeal(e); err != nil {
+					t.Errorf("%s seal after GRUB's save: %v", name, err)
+				}
 			}
 			t.Logf("%s trial boot of B: marker after %v", fw, res.ToMarker.Round(time.Millisecond))
 
@@ -104,7 +121,9 @@ func TestBootFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Set(grub.VarGood, "B")
+	if err := env.Set(grub.VarGood, "B"); err != nil {
+		t.Fatal(err)
+	}
 	if err := WriteEnv(img, env); err != nil {
 		t.Fatal(err)
 	}

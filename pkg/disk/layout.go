@@ -131,6 +131,9 @@ func (l *Layout) gptTable() *gpt.Table {
 		ProtectiveMBR:      true,
 	}
 	for _, p := range l.Partitions {
+		// Offsets and sizes are positive: NewLayout makes them from sizes of
+		// at least 8 MiB, ReadLayout from a GPT's unsigned LBAs.
+		//nolint:gosec // G115: see above
 		t.Partitions = append(t.Partitions, &gpt.Partition{
 			Index: p.Number, // go-diskfs needs Index set explicitly
 			Start: uint64(p.Start / l.SectorSize),

@@ -25,7 +25,10 @@ import (
 const (
 	EFIBootFile = grub.ESPDir + "/BOOTX64.EFI"
 	GrubCfgFile = grub.ESPDir + "/grub.cfg"
-	GrubEnvFile = grub.ESPDir + "/grubenv"
+	GrubEnvFile = grub.ESPDir + "/" + grub.EnvFile
+	// GrubEnvBackupFile is the second grubenv copy: written before
+	// GrubEnvFile, used when GrubEnvFile is damaged (see pkg/grub).
+	GrubEnvBackupFile = grub.ESPDir + "/" + grub.EnvBackupFile
 )
 
 // ErrPayloadTooLarge is returned when a payload does not fit its slot.
@@ -35,6 +38,8 @@ var ErrPayloadTooLarge = errors.New("payload larger than slot")
 type Options struct {
 	Payload   string // slot A's payload squashfs (required)
 	PayloadB  string // slot B's payload; empty leaves ROS_B blank
+	Version   string // OS version of slot A's payload (ros_version_A); "" leaves it unset
+	VersionB  string // OS version of slot B's payload
 	Out       string // raw image to write (replaced atomically)
 	SlotSize  int64  // size of ROS_A and ROS_B; default DefaultSlotSize
 	StateSize int64  // size of ROS_STATE; default DefaultStateSize
@@ -116,16 +121,52 @@ func Write(ctx context.Context, o Options) (*Layout, error) {
 	return layout, nil
 }
 
-// InitialEnv returns the grubenv a new disk starts with: slot A good, no
-// trial, and each written slot's command line.
+// SlotEnv is what a new disk's grubenv says about one slot.
+type SlotEnv struct {
+	Written bool   // the slot holds a payload (state good), else empty
+	Cmdline string // the payload's boot/cmdline
+	Version string // the payload's OS version; "" leaves ros_version_X unset
+}
+
+// NewEnv returns the sealed grubenv a new disk starts with: slot A good, no
+// trial, each slot's state, command line and version. Write it to both
+// GrubEnvFile and GrubEnvBackupFile.
+func NewEnv(a, b SlotEnv) (*grubenv.Env, error) {
+	vars := []grubenv.Var{
+		{Name: grub.VarGood, Value: "A"},
+		{Name: grub.VarTry, Value: ""},
+		{Name: grub.VarTries, Value: "0"},
+	}
+	for _, s := range []struct {
+		name string
+		SlotEnv
+	}{{"A", a}, {"B", b}} {
+		state := grub.SlotEmpty
+		if s.Written {
+			state = grub.SlotGood
+		}
+		vars = append(vars, grubenv.Var{Name: grub.StateVar(s.name), Value: state})
+		if s.Version != "" {
+			vars = append(vars, grubenv.Var{Name: grub.VersionVar(s.name), Value: s.Version})
+		}
+	}
+	vars = append(vars,
+		grubenv.Var{Name: grub.CmdlineVar("A"), Value: a.Cmdline},
+		grubenv.Var{Name: grub.CmdlineVar("B"), Value: b.Cmdline})
+	env, err := grubenv.New(vars...)
+	if err != nil {
+		return nil, err
+	}
+	if err := grub.Seal(env); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// InitialEnv is NewEnv for slot A written with cmdlineA and slot B written
+// with cmdlineB when that is not empty, without versions.
 func InitialEnv(cmdlineA, cmdlineB string) (*grubenv.Env, error) {
-	return grubenv.New(
-		grubenv.Var{Name: grub.VarGood, Value: "A"},
-		grubenv.Var{Name: grub.VarTry, Value: ""},
-		grubenv.Var{Name: grub.VarTries, Value: "0"},
-		grubenv.Var{Name: grub.CmdlineVar("A"), Value: cmdlineA},
-		grubenv.Var{Name: grub.CmdlineVar("B"), Value: cmdlineB},
-	)
+	return NewEnv(SlotEnv{Written: true, Cmdline: cmdlineA}, SlotEnv{Written: cmdlineB != "", Cmdline: cmdlineB})
 }
 
 func espFiles(ctx context.Context, o Options, slots map[string]*payload.Payload) ([]espFile, error) {
@@ -133,11 +174,12 @@ func espFiles(ctx context.Context, o Options, slots map[string]*payload.Payload)
 	if err != nil {
 		return nil, err
 	}
-	var cmdB string
+	a := SlotEnv{Written: true, Cmdline: slots["A"].Cmdline, Version: o.Version}
+	var b SlotEnv
 	if p := slots["B"]; p != nil {
-		cmdB = p.Cmdline
+		b = SlotEnv{Written: true, Cmdline: p.Cmdline, Version: o.VersionB}
 	}
-	env, err := InitialEnv(slots["A"].Cmdline, cmdB)
+	env, err := NewEnv(a, b)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +187,7 @@ func espFiles(ctx context.Context, o Options, slots map[string]*payload.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("grubenv (command lines too long?): %w", err)
 	}
-	files := []espFile{{GrubCfgFile, []byte(cfg)}, {GrubEnvFile, block}}
+	files := []espFile{{GrubCfgFile, []byte(cfg)}, {GrubEnvFile, block}, {GrubEnvBackupFile, block}}
 	if !o.NoEFI {
 		img, err := grub.Build(ctx, grub.EFIImage(), o.CacheDir)
 		if err != nil {

@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ros-os/ros/pkg/disk/boottest"
+	"github.com/ros-os/ros/pkg/grub"
 	"github.com/ros-os/ros/pkg/grubenv"
 )
 
@@ -44,7 +46,7 @@ func TestWriteAndInspect(t *testing.T) {
 	pa := smallPayload(t, "console=ttyS0 panic=5", 1<<20)
 	pb := smallPayload(t, "console=ttyS0 quiet", 1<<20)
 	out := filepath.Join(t.TempDir(), "disk.img")
-	layout, err := Write(ctx, Options{Payload: pa, PayloadB: pb, Out: out, SlotSize: 16 * MiB, StateSize: 32 * MiB, EFISize: 40 * MiB})
+	layout, err := Write(ctx, Options{Payload: pa, PayloadB: pb, Version: "v1", Out: out, SlotSize: 16 * MiB, StateSize: 32 * MiB, EFISize: 40 * MiB})
 	if err != nil {
 		t.Fatalf("Write() = %v", err)
 	}
@@ -74,10 +76,24 @@ func TestWriteAndInspect(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadEnv() = %v", err)
 	}
-	for name, want := range map[string]string{"ros_good": "A", "ros_try": "", "ros_cmdline_A": "console=ttyS0 panic=5", "ros_cmdline_B": "console=ttyS0 quiet"} {
+	for name, want := range map[string]string{
+		"ros_good": "A", "ros_try": "", "ros_cmdline_A": "console=ttyS0 panic=5", "ros_cmdline_B": "console=ttyS0 quiet",
+		"ros_state_A": "good", "ros_version_A": "v1", "ros_state_B": "good",
+	} {
 		if got, ok := env.Get(name); !ok || got != want {
 			t.Errorf("grubenv %s = %q, %v; want %q", name, got, ok, want)
 		}
+	}
+	if _, ok := env.Get("ros_version_B"); ok {
+		t.Errorf("grubenv sets ros_version_B, want it unset (no VersionB)")
+	}
+	if err := grub.CheckSeal(env); err != nil {
+		t.Errorf("grubenv seal: %v", err)
+	}
+	primary, err1 := ReadEnvBlock(out, GrubEnvFile)
+	backup, err2 := ReadEnvBlock(out, GrubEnvBackupFile)
+	if err1 != nil || err2 != nil || !bytes.Equal(primary, backup) {
+		t.Errorf("grubenv.bak differs from grubenv (%v, %v):\n%q\n%q", err1, err2, backup, primary)
 	}
 	if err := env.Set("ros_try", "B"); err != nil {
 		t.Fatal(err)
@@ -89,6 +105,11 @@ func TestWriteAndInspect(t *testing.T) {
 		t.Fatalf("ReadEnv() after WriteEnv = %v", err)
 	} else if v, _ := env2.Get("ros_try"); v != "B" {
 		t.Errorf("ros_try after WriteEnv = %q, want B", v)
+	}
+	if bak, err := ReadEnvFile(out, GrubEnvBackupFile); err != nil || grub.CheckSeal(bak) != nil {
+		t.Errorf("backup after WriteEnv = %v, seal %v", err, grub.CheckSeal(bak))
+	} else if v, _ := bak.Get("ros_try"); v != "B" {
+		t.Errorf("ros_try in the backup after WriteEnv = %q, want B", v)
 	}
 
 	t.Run("sgdisk", func(t *testing.T) {
@@ -123,7 +144,7 @@ func TestWriteAndInspect(t *testing.T) {
 		if err != nil {
 			t.Fatalf("mdir: %v\n%s", err, b)
 		}
-		for _, want := range []string{"BOOTX64.EFI", "grub.cfg", "grubenv"} {
+		for _, want := range []string{"BOOTX64.EFI", "grub.cfg", "/grubenv\n", "/grubenv.bak\n"} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("ESP /EFI/BOOT lacks %s: %s", want, b)
 			}
@@ -168,7 +189,9 @@ func TestWriteAndInspect(t *testing.T) {
 	t.Run("mbr", func(t *testing.T) {
 		b := make([]byte, 512)
 		f, _ := os.Open(out)
-		f.ReadAt(b, 0)
+		if _, err := f.ReadAt(b, 0); err != nil {
+			t.Fatal(err)
+		}
 		f.Close()
 		if b[510] != 0x55 || b[511] != 0xaa || b[0x1be+4] != 0xee {
 			t.Errorf("MBR lost its protective partition or signature: % x", b[0x1be:])

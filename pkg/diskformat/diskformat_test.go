@@ -18,8 +18,12 @@ func TestConvert(t *testing.T) {
 	raw := filepath.Join(dir, "disk.img")
 	const size = 64 << 20
 	f, _ := os.Create(raw)
-	f.Truncate(size)
-	f.WriteAt([]byte("ros disk"), 1<<20)
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("ros disk"), 1<<20); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {

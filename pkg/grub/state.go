@@ -57,8 +57,8 @@ func checkSlot(slot string) error {
 }
 
 // TryNext arranges for slot to be booted on trial tries times (1..MaxTries)
-// with cmdline as its command line. Write the slot first, then env, in
-// one grubenv write.
+// with cmdline as its command line, and sets its state to trying. Write the
+// slot first, then env, in one grubenv save.
 func TryNext(env *grubenv.Env, slot, cmdline string, tries int) error {
 	if err := checkSlot(slot); err != nil {
 		return err
@@ -75,10 +75,11 @@ func TryNext(env *grubenv.Env, slot, cmdline string, tries int) error {
 			return fmt.Errorf("grub state: %w", err)
 		}
 	}
-	return nil
+	return SetSlotState(env, slot, SlotTrying)
 }
 
-// MarkGood makes slot the good slot and ends any trial.
+// MarkGood makes slot the good slot, sets its state to good and ends any
+// trial.
 func MarkGood(env *grubenv.Env, slot string) error {
 	if err := checkSlot(slot); err != nil {
 		return err
@@ -88,5 +89,5 @@ func MarkGood(env *grubenv.Env, slot string) error {
 			return fmt.Errorf("grub state: %w", err)
 		}
 	}
-	return nil
+	return SetSlotState(env, slot, SlotGood)
 }

@@ -38,7 +38,9 @@ func TestTransitions(t *testing.T) {
 		t.Errorf("ros_cmdline_B = %q", v)
 	}
 	// GRUB used the try up: ros_tries=0, nobody marked B good.
-	env.Set(VarTries, "0")
+	if err := env.Set(VarTries, "0"); err != nil {
+		t.Fatal(err)
+	}
 	if s := ReadState(env); !s.TrialFailed() || s.Trying() {
 		t.Errorf("after the try was used up: %+v, want TrialFailed", s)
 	}

@@ -159,17 +159,7 @@ func Parse(b []byte) (*Env, error) {
 			return nil, fmt.Errorf("%w: line at offset %d has no '='", ErrInvalid, p)
 		}
 		name := string(b[p : p+eq])
-		var val []byte
-		q := p + eq + 1
-		for ; q < len(b) && b[q] != '\n'; q++ {
-			if b[q] == '\\' {
-				q++
-				if q >= len(b) {
-					break
-				}
-			}
-			val = append(val, b[q])
-		}
+		val, q := scanValue(b, p+eq+1)
 		if q >= len(b) {
 			return nil, fmt.Errorf("%w: variable %q at offset %d runs past the end of the block", ErrInvalid, name, p)
 		}
@@ -195,4 +185,64 @@ func nextLine(b []byte, p int) int {
 		}
 	}
 	return len(b)
+}
+
+// ParseLoose reads a block as GRUB's load_env does: only the header is
+// required; the block may have any size, and reading stops silently at a
+// line with no '=' or no end. It is for reading a damaged block the way
+// GRUB will boot from it; use Parse to validate. Names GRUB would accept
+// but Set refuses (holding a newline, say) are left out.
+func ParseLoose(b []byte) (*Env, error) {
+	e := &Env{}
+	err := iterateLoose(b, func(name, value string) {
+		_ = e.Set(name, value) // an error leaves out a name only GRUB can hold
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// iterateLoose calls fn for every variable GRUB 2.06's load_env sets from
+// b, in order (lib/envblk.c: grub_envblk_open, grub_envblk_iterate).
+func iterateLoose(b []byte, fn func(name, value string)) error {
+	// GRUB compares sizeof(signature), which counts the C string's NUL.
+	if len(b) <= len(Header) || !bytes.HasPrefix(b, []byte(Header)) {
+		return fmt.Errorf("%w: missing header %q", ErrInvalid, strings.TrimSpace(Header))
+	}
+	p := len(Header)
+	for p < len(b) {
+		if b[p] != '#' {
+			eq := bytes.IndexByte(b[p:], '=')
+			if eq < 0 {
+				return nil
+			}
+			name := string(b[p : p+eq])
+			val, q := scanValue(b, p+eq+1)
+			if q >= len(b) {
+				return nil
+			}
+			fn(name, string(val))
+			p = q
+		}
+		p = nextLine(b, p)
+	}
+	return nil
+}
+
+// scanValue reads the escaped value starting at q, up to the end of its
+// line, and returns it unescaped with the index of the newline that ends
+// it (len(b) when the block ends first).
+func scanValue(b []byte, q int) ([]byte, int) {
+	var val []byte
+	for ; q < len(b) && b[q] != '\n'; q++ {
+		if b[q] == '\\' {
+			q++
+			if q >= len(b) {
+				break
+			}
+		}
+		val = append(val, b[q])
+	}
+	return val, q
 }

@@ -1,8 +1,9 @@
 // Package iso writes the ros live ISO: a hybrid image (El Torito BIOS and
 // UEFI for CDs, MBR/GPT for USB sticks) built by Debian's grub-mkrescue and
 // xorriso. It holds the payload's kernel and initrd at /boot/kernel and
-// /boot/initrd, the payload itself at /ros/rootfs.squashfs, and grub.cfg
-// from pkg/grub; the volume label is ROS_LIVE.
+// /boot/initrd, the payload itself at /ros/rootfs.squashfs, grub.cfg from
+// pkg/grub, and the install kit (pkg/disk.WriteKit) at /ros/install, which
+// `ros install` lays a disk out from; the volume label is ROS_LIVE.
 //
 // grub-mkrescue adds an HFS+ partition (for Macs) that carries the same
 // label and files, so grub.cfg finds the payload by file and keeps the
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ros-os/ros/pkg/disk"
 	"github.com/ros-os/ros/pkg/disk/payload"
 	"github.com/ros-os/ros/pkg/grub"
 )
@@ -30,7 +32,11 @@ type Options struct {
 	Timeout int    // GRUB menu timeout in seconds; default 3
 	// ExtraCmdline is appended to the payload's command line.
 	ExtraCmdline string
+	CacheDir     string // GRUB image cache for the install kit; default $ROS_CACHE or ~/.cache/ros
 }
+
+// KitDir is where the ISO holds the install kit.
+const KitDir = "/ros/install"
 
 // Modules installed on the ISO for grub.cfg (grub-mkrescue adds the
 // platform-specific ones it needs itself).
@@ -63,7 +69,7 @@ func Write(ctx context.Context, o Options) error {
 		return fmt.Errorf("write iso %s: %w", o.Out, err)
 	}
 	defer os.RemoveAll(stage)
-	if err := populate(stage, p, o); err != nil {
+	if err := populate(ctx, stage, p, o); err != nil {
 		return fmt.Errorf("write iso %s: %w", o.Out, err)
 	}
 
@@ -90,7 +96,7 @@ func Write(ctx context.Context, o Options) error {
 }
 
 // populate lays out the ISO tree in dir.
-func populate(dir string, p *payload.Payload, o Options) error {
+func populate(ctx context.Context, dir string, p *payload.Payload, o Options) error {
 	cmdline := strings.TrimSpace(p.Cmdline + " " + o.ExtraCmdline)
 	cfg, err := grub.ISOConfig(grub.ISOOptions{Cmdline: cmdline, Timeout: o.Timeout})
 	if err != nil {
@@ -112,6 +118,9 @@ func populate(dir string, p *payload.Payload, o Options) error {
 		if err := os.WriteFile(filepath.Join(dir, iso), b, 0o644); err != nil {
 			return err
 		}
+	}
+	if _, err := disk.WriteKit(ctx, filepath.Join(dir, KitDir), disk.KitOptions{CacheDir: o.CacheDir}); err != nil {
+		return err
 	}
 	return linkOrCopy(p.Path, filepath.Join(dir, grub.ISORootfs))
 }

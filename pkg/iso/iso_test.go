@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ros-os/ros/pkg/disk"
 	"github.com/ros-os/ros/pkg/disk/boottest"
 	"github.com/ros-os/ros/pkg/qemu"
 )
@@ -55,7 +56,8 @@ func TestWriteAndInspect(t *testing.T) {
 		}
 	}
 	files := xorriso(t, "-indev", out, "-find", "/", "-type", "f")
-	for _, want := range []string{"'/boot/kernel'", "'/boot/initrd'", "'/ros/rootfs.squashfs'", "'/boot/grub/grub.cfg'"} {
+	for _, want := range []string{"'/boot/kernel'", "'/boot/initrd'", "'/ros/rootfs.squashfs'", "'/boot/grub/grub.cfg'",
+		"'/ros/install/kit.json'", "'/ros/install/boot.img'", "'/ros/install/core.img'", "'/ros/install/esp.img.gz'", "'/ros/install/state.ext4.gz'"} {
 		if !strings.Contains(files, want) {
 			t.Errorf("ISO lacks %s:\n%s", want, files)
 		}
@@ -63,6 +65,13 @@ func TestWriteAndInspect(t *testing.T) {
 	dir := t.TempDir()
 	xorriso(t, "-osirrox", "on", "-indev", out, "-extract", "/boot/grub/grub.cfg", filepath.Join(dir, "grub.cfg"),
 		"-extract", "/boot/kernel", filepath.Join(dir, "kernel"), "-extract", "/ros/rootfs.squashfs", filepath.Join(dir, "rootfs"))
+	xorriso(t, "-osirrox", "on", "-indev", out, "-extract", KitDir, filepath.Join(dir, "kit"))
+	kit, err := disk.ReadKit(filepath.Join(dir, "kit"))
+	if err != nil {
+		t.Errorf("the ISO's install kit: ReadKit() = %v", err)
+	} else {
+		t.Logf("install kit on the ISO: %d bytes", kit.Size())
+	}
 	cfg, _ := os.ReadFile(filepath.Join(dir, "grub.cfg"))
 	if !strings.Contains(string(cfg), "set ros_cmdline='console=ttyS0 panic=5 quiet'") {
 		t.Errorf("ISO grub.cfg lacks the payload command line:\n%s", cfg)
@@ -84,7 +93,9 @@ func TestWriteAndInspect(t *testing.T) {
 func TestWriteBadPayload(t *testing.T) {
 	needISOTools(t)
 	bad := filepath.Join(t.TempDir(), "bad")
-	os.WriteFile(bad, []byte("not a squashfs"), 0o644)
+	if err := os.WriteFile(bad, []byte("not a squashfs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(t.TempDir(), "x.iso")
 	if err := Write(context.Background(), Options{Payload: bad, Out: out}); err == nil {
 		t.Errorf("Write(not a squashfs) = nil, want an error")

@@ -173,7 +173,7 @@ func (ix *Index) AddConfig(r io.Reader) error {
 			ix.aliases = append(ix.aliases, alias{pattern: f[1], module: Name(f[2])})
 		case "softdep":
 			if len(f) < 2 {
-				return fmt.Errorf("line %q: want softdep MODULE ...", line)
+				return fmt.Errorf("line %q: want softdep MODULE and its dependencies", line)
 			}
 			name := Name(f[1])
 			sd := ix.softdeps[name]

@@ -190,13 +190,19 @@ func TestReadModule(t *testing.T) {
 	dir := t.TempDir()
 	var gz, x, zs bytes.Buffer
 	gw := gzip.NewWriter(&gz)
-	gw.Write(elf)
+	if _, err := gw.Write(elf); err != nil {
+		t.Fatal(err)
+	}
 	gw.Close()
 	xw, _ := xz.NewWriter(&x)
-	xw.Write(elf)
+	if _, err := xw.Write(elf); err != nil {
+		t.Fatal(err)
+	}
 	xw.Close()
 	zw, _ := zstd.NewWriter(&zs)
-	zw.Write(elf)
+	if _, err := zw.Write(elf); err != nil {
+		t.Fatal(err)
+	}
 	zw.Close()
 	files := map[string][]byte{"m.ko": elf, "m.ko.gz": gz.Bytes(), "m.ko.xz": x.Bytes(), "m.ko.zst": zs.Bytes()}
 	for name, data := range files {

@@ -115,7 +115,7 @@ func (l *Loader) Coldplug(ctx context.Context, sysfsRoot string) (int, error) {
 		if d.Name() != "modalias" || !d.Type().IsRegular() {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := os.ReadFile(p) //nolint:gosec // G122: sysfs is written by the kernel only
 		if err != nil {
 			return nil
 		}

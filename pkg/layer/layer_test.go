@@ -122,7 +122,9 @@ func TestReadTarAndResolve(t *testing.T) {
 		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
 		}
-		tw.Write([]byte(data))
+		if _, err := tw.Write([]byte(data)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	add(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755}, "")
 	add(&tar.Header{Name: "./lib/x86_64-linux-gnu/libc.so.6", Typeflag: tar.TypeReg, Mode: 0o755}, "libc")

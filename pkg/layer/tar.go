@@ -65,6 +65,10 @@ func (t *Tree) WriteTar(w io.Writer, mtime time.Time) error {
 	return nil
 }
 
+// typeRegA is the zero Typeflag, an old spelling of a regular file
+// (tar.TypeRegA, deprecated for writers).
+const typeRegA = '\x00'
+
 // ReadTar adds the entries of a tar stream to the tree. Regular file
 // contents are written under stageDir (which must exist); hard links
 // become regular files sharing the staged content. Entries for which skip
@@ -88,7 +92,7 @@ func (t *Tree) ReadTar(r io.Reader, stageDir string, skip func(p string) bool) e
 		e := &Entry{Path: p, Type: h.Typeflag, Mode: h.Mode & 0o7777, UID: h.Uid, GID: h.Gid}
 		switch h.Typeflag {
 		case tar.TypeDir:
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg, typeRegA:
 			e.Type = tar.TypeReg
 			staged++
 			e.Source = filepath.Join(stageDir, fmt.Sprintf("%d", staged))
@@ -96,7 +100,7 @@ func (t *Tree) ReadTar(r io.Reader, stageDir string, skip func(p string) bool) e
 			if err != nil {
 				return fmt.Errorf("stage %s: %w", p, err)
 			}
-			n, err := io.Copy(f, tr)
+			n, err := io.Copy(f, tr) //nolint:gosec // G110: input is an uncompressed tar of apt-verified packages, bounded by its size
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/moby/sys/user"
 
@@ -51,7 +52,7 @@ func ReadIDMap(passwd, group io.Reader) (IDMap, error) {
 			return m, fmt.Errorf("parse passwd: %w", err)
 		}
 		for _, u := range users {
-			if _, dup := m.Users[u.Name]; !dup && u.Uid >= 0 {
+			if _, dup := m.Users[u.Name]; !dup && u.Uid >= 0 && u.Uid <= math.MaxUint32 {
 				m.Users[u.Name] = uint32(u.Uid)
 			}
 		}
@@ -62,7 +63,7 @@ func ReadIDMap(passwd, group io.Reader) (IDMap, error) {
 			return m, fmt.Errorf("parse group: %w", err)
 		}
 		for _, g := range groups {
-			if _, dup := m.Groups[g.Name]; !dup && g.Gid >= 0 {
+			if _, dup := m.Groups[g.Name]; !dup && g.Gid >= 0 && g.Gid <= math.MaxUint32 {
 				m.Groups[g.Name] = uint32(g.Gid)
 			}
 		}

@@ -138,7 +138,7 @@ func ToOCI(entry *buildfile.Image, label buildfile.ImageConfig, img v1.Config, i
 			resources.Devices = append(resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Access: "rwm"})
 			continue
 		}
-		mode, err := strconv.ParseInt(d.Mode, 8, 32)
+		mode, err := strconv.ParseUint(d.Mode, 8, 32)
 		if err != nil {
 			return fail(fmt.Errorf("device %s: mode %q: expected an octal mode", d.Path, d.Mode))
 		}

@@ -263,6 +263,19 @@ func TestNamedIDs(t *testing.T) {
 	}
 }
 
+func TestReadIDMapRange(t *testing.T) {
+	ids, err := ReadIDMap(
+		strings.NewReader("big:x:4294967296:0::/:/bin/sh\nneg:x:-1:0::/:/bin/sh\nok:x:4294967295:0::/:/bin/sh\n"),
+		strings.NewReader("big:x:4294967296:\nok:x:4294967295:\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := IDMap{Users: map[string]uint32{"ok": 4294967295}, Groups: map[string]uint32{"ok": 4294967295}}
+	if !reflect.DeepEqual(ids, want) {
+		t.Errorf("ReadIDMap(ids outside 32 bits) = %+v, want %+v", ids, want)
+	}
+}
+
 func TestFromImageLabel(t *testing.T) {
 	img := v1.Config{Labels: map[string]string{buildfile.LabelKey: `{"capabilities":["CAP_SYS_ADMIN"],"pid":"host"}`}}
 	s, _, err := FromImage(entry(t, "name: a\nimage: ros/a"), img, nil)

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -101,6 +103,9 @@ func (s *Store) importOCI(ctx context.Context, path string) ([]string, error) {
 	if err := untar(ctx, path, tmp); err != nil {
 		return nil, fmt.Errorf("import %s: %w", path, err)
 	}
+	if err := verifyBlobs(ctx, filepath.Join(tmp, "blobs")); err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
 	lp, err := layout.FromPath(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", path, err)
@@ -157,13 +162,19 @@ func (s *Store) importOCI(ctx context.Context, path string) ([]string, error) {
 }
 
 // untar extracts regular files and directories of an archive into dir,
-// refusing names that leave it.
+// refusing names that leave it and files larger than the archive (a sparse
+// entry can claim any size).
 func untar(ctx context.Context, path, dir string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	budget := fi.Size()
 	tr := tar.NewReader(f)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -187,6 +198,10 @@ func untar(ctx context.Context, path, dir string) error {
 				return err
 			}
 		case tar.TypeReg:
+			if h.Size > budget {
+				return fmt.Errorf("tar entry %q: %d bytes, more than the archive holds", h.Name, h.Size)
+			}
+			budget -= h.Size
 			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 				return err
 			}
@@ -194,7 +209,7 @@ func untar(ctx context.Context, path, dir string) error {
 			if err != nil {
 				return err
 			}
-			if _, err := io.Copy(out, tr); err != nil {
+			if _, err := io.Copy(out, tr); err != nil { //nolint:gosec // G110: an uncompressed tar file: output is bounded by its size
 				out.Close()
 				return fmt.Errorf("extract %s: %w", h.Name, err)
 			}
@@ -203,6 +218,50 @@ func untar(ctx context.Context, path, dir string) error {
 			}
 		}
 	}
+}
+
+// verifyBlobs checks that every blob of an extracted image layout holds
+// the content its name promises, before any of it reaches the store (the
+// layout reader trusts names, and the store is content-addressed).
+func verifyBlobs(ctx context.Context, dir string) error {
+	// Walk and open inside dir only: the tree came from an archive.
+	root, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return fs.WalkDir(root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if e.IsDir() || !e.Type().IsRegular() {
+			return nil
+		}
+		alg := filepath.Base(filepath.Dir(p))
+		want, err := v1.NewHash(alg + ":" + e.Name())
+		if err != nil {
+			return fmt.Errorf("blob %s/%s: %w", alg, e.Name(), err)
+		}
+		bf, err := root.Open(p)
+		if err != nil {
+			return err
+		}
+		defer bf.Close()
+		got, _, err := v1.SHA256(bf)
+		if err != nil {
+			return fmt.Errorf("blob %s: %w", want, err)
+		}
+		if got != want {
+			return fmt.Errorf("blob %s: content has digest %s", want, got)
+		}
+		return nil
+	})
 }
 
 // Export writes the images named by refs to path as one OCI image-layout

@@ -411,7 +411,7 @@ func (s *Store) gc(im *v1.IndexManifest) error {
 		if keep[filepath.Clean(alg)+":"+hex] {
 			return nil
 		}
-		if err := os.Remove(p); err != nil {
+		if err := os.Remove(p); err != nil { //nolint:gosec // G122: WalkDir does not follow symlinks and Remove unlinks the entry itself
 			return fmt.Errorf("collect garbage: %w", err)
 		}
 		return nil

@@ -107,7 +107,7 @@ func TestPutImageListRemove(t *testing.T) {
 
 	blobs := func() int {
 		n := 0
-		filepath.WalkDir(filepath.Join(s.Dir(), "blobs"), func(_ string, d os.DirEntry, _ error) error {
+		_ = filepath.WalkDir(filepath.Join(s.Dir(), "blobs"), func(_ string, d os.DirEntry, _ error) error {
 			if d != nil && !d.IsDir() {
 				n++
 			}
@@ -148,8 +148,12 @@ func TestExportImportOCI(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := randomImage(t), randomImage(t)
-	src.Put(ctx, "ros/a:1", a)
-	src.Put(ctx, "quay.io/x/b:2", b)
+	if err := src.Put(ctx, "ros/a:1", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Put(ctx, "quay.io/x/b:2", b); err != nil {
+		t.Fatal(err)
+	}
 	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: a, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
 	if err := src.PutIndex(ctx, "ros/multi:1", idx); err != nil {
 		t.Fatal(err)
@@ -243,7 +247,9 @@ func TestImportDockerSave(t *testing.T) {
 
 func TestImportRejectsOther(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "junk.tar")
-	os.WriteFile(p, make([]byte, 1024), 0o644)
+	if err := os.WriteFile(p, make([]byte, 1024), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s, _ := Open(t.TempDir())
 	if _, err := s.Import(context.Background(), p); err == nil {
 		t.Errorf("Import(empty tar) = nil error, want error")
@@ -271,7 +277,9 @@ func TestResolveOffline(t *testing.T) {
 		t.Errorf("Resolve(alpine:3, offline) = %v, want import hint only", err)
 	}
 	img := randomImage(t)
-	s.Put(ctx, "ros/getty:0123456789ab", img)
+	if err := s.Put(ctx, "ros/getty:0123456789ab", img); err != nil {
+		t.Fatal(err)
+	}
 	got, err := r.Resolve(ctx, "ros/getty:0123456789ab")
 	if err != nil || digest(t, got) != digest(t, img) {
 		t.Errorf("Resolve(stored) = %v, want the stored image", err)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/ros-os/ros/pkg/assemble"
@@ -36,6 +37,27 @@ type Options struct {
 	// Recipe tunes component image builds.
 	Recipe recipe.Options
 	Logger *slog.Logger
+	// Version is the OS version written to usr/lib/ros/version (with the
+	// architecture in usr/lib/ros/arch): what upgrades compare and what
+	// `ros os version` prints. "" writes neither.
+	Version string
+}
+
+// Paths of the version files in an OS tree.
+const (
+	VersionPath = "usr/lib/ros/version"
+	ArchPath    = "usr/lib/ros/arch"
+)
+
+// stampVersion adds the version files to the merged configuration.
+func stampVersion(cfg *buildfile.Config, version string) {
+	if version == "" {
+		return
+	}
+	arch := runtime.GOARCH
+	cfg.Files = append(cfg.Files,
+		buildfile.File{Path: VersionPath, Contents: &version, Mode: "0644"},
+		buildfile.File{Path: ArchPath, Contents: &arch, Mode: "0644"})
 }
 
 // Load reads and merges build files, as `ros build` and `--dry-run` do.
@@ -85,6 +107,7 @@ func Build(ctx context.Context, opts Options) (string, error) {
 	if opts.Store == nil {
 		return "", errors.New("build: no image store")
 	}
+	stampVersion(cfg, opts.Version)
 	formats := opts.Formats
 	if len(formats) == 0 {
 		formats = []string{"tar"}

@@ -69,7 +69,9 @@ func loadCached(entry string) (*Payload, error) {
 	if err != nil {
 		return nil, err
 	}
+	version, _ := os.ReadFile(filepath.Join(entry, "version")) // older entries have none
 	return &Payload{
+		Version:  strings.TrimSpace(string(version)),
 		Squashfs: filepath.Join(entry, "rootfs.squashfs"),
 		Kernel:   filepath.Join(entry, "kernel"),
 		Initrd:   filepath.Join(entry, "initrd"),
@@ -93,9 +95,11 @@ func storeCached(entry string, p *Payload) error {
 			}
 		}
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "cmdline"), []byte(p.Cmdline+"\n"), 0o644); err != nil {
-		os.RemoveAll(tmp)
-		return err
+	for name, v := range map[string]string{"cmdline": p.Cmdline, "version": p.Version} {
+		if err := os.WriteFile(filepath.Join(tmp, name), []byte(v+"\n"), 0o644); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
 	}
 	if err := os.Rename(tmp, entry); err != nil {
 		os.RemoveAll(tmp)

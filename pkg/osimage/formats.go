@@ -24,7 +24,13 @@ type Options struct {
 	// is not compressed again; "" builds every time.
 	CacheDir string
 	Logger   *slog.Logger
+	// PayloadOutputs are more formats made from the payload alone (the
+	// upgrade bundle): format name -> writer of base + its suffix.
+	PayloadOutputs map[string]PayloadOutput
 }
+
+// PayloadOutput writes one output from a built payload.
+type PayloadOutput func(ctx context.Context, p *Payload, base string) error
 
 // Formats adds ros's boot formats to a table of outputs. The payload is
 // built once per output name and shared by every format of one build; call
@@ -69,6 +75,15 @@ func Formats(outs assemble.Outputs, o Options) (cleanup func()) {
 				return err
 			}
 			return iso.Write(ctx, iso.Options{Payload: p.Squashfs, Out: base + suffix + ".iso"})
+		}
+	}
+	for name, write := range o.PayloadOutputs {
+		outs[name] = func(ctx context.Context, base string, tree io.Reader, oo assemble.OutputOptions) error {
+			p, err := b.payload(ctx, base, tree, oo)
+			if err != nil {
+				return err
+			}
+			return write(ctx, p, base)
 		}
 	}
 	linuxkit := outs["kernel+initrd"]
@@ -138,7 +153,7 @@ func (b *builder) writeDisk(ctx context.Context, out string, noBIOS, noEFI bool,
 		raw = filepath.Join(filepath.Dir(p.Squashfs), filepath.Base(out)+".raw")
 	}
 	_, err = disk.Write(ctx, disk.Options{
-		Payload: p.Squashfs, Out: raw, SlotSize: b.opts.SlotSize, StateSize: b.opts.StateSize,
+		Payload: p.Squashfs, Version: p.Version, Out: raw, SlotSize: b.opts.SlotSize, StateSize: b.opts.StateSize,
 		NoBIOS: noBIOS, NoEFI: noEFI, Logger: b.opts.Logger,
 	})
 	if err != nil || conv == "" {

@@ -27,6 +27,7 @@ const (
 	KernelPath   = "boot/kernel"
 	CmdlinePath  = "boot/cmdline"
 	InitrdPath   = "boot/initrd"
+	VersionPath  = "usr/lib/ros/version" // the OS version (ros build --os-version)
 	modulesDir   = "lib/modules/"
 )
 
@@ -49,6 +50,7 @@ type Payload struct {
 	Kernel   string // a copy of boot/kernel
 	Initrd   string // the stage-1 initramfs (also at boot/initrd in the payload)
 	Cmdline  string // boot/cmdline, trimmed
+	Version  string // usr/lib/ros/version, trimmed ("" when the tree has none)
 	dir      string
 }
 
@@ -135,9 +137,9 @@ func (p *Payload) copyTree(ctx context.Context, tree io.Reader, w io.Writer, opt
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 		keep := name == StageOnePath || name == KernelPath || name == CmdlinePath ||
-			strings.HasPrefix(name, modulesDir)
+			name == VersionPath || strings.HasPrefix(name, modulesDir)
 		if !keep || (hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeSymlink && hdr.Typeflag != tar.TypeDir) {
-			if _, err := io.Copy(tw, tr); err != nil {
+			if _, err := io.Copy(tw, tr); err != nil { //nolint:gosec // G110: tar.Reader stops at each entry's size; the tree comes from the local image store the build trusts
 				return fmt.Errorf("copy %s: %w", name, err)
 			}
 			continue
@@ -157,6 +159,9 @@ func (p *Payload) copyTree(ctx context.Context, tree io.Reader, w io.Writer, opt
 	}
 	if b, err := os.ReadFile(filepath.Join(staged, CmdlinePath)); err == nil {
 		p.Cmdline = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile(filepath.Join(staged, VersionPath)); err == nil {
+		p.Version = strings.TrimSpace(string(b))
 	}
 	var modDir string
 	if modules {

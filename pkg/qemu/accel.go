@@ -65,7 +65,7 @@ func probeKVM(binary string) bool {
 	if err := cmd.Start(); err != nil {
 		return false
 	}
-	defer cmd.Wait()
+	defer func() { _ = cmd.Wait() }()
 	defer cancel() // kills QEMU: the guest halts forever
 	select {
 	case <-seen.seen:

@@ -100,9 +100,13 @@ func TestBoot(t *testing.T) {
 	if port == 0 {
 		t.Fatalf("HostPort(8080) = 0, want a port")
 	}
-	vm.Send("net 169.254.2.15 255.255.0.0\n") // QEMU's DHCP address in 169.254.0.0/16
+	if err := vm.Send("net 169.254.2.15 255.255.0.0\n"); err != nil { // QEMU's DHCP address in 169.254.0.0/16
+		t.Fatal(err)
+	}
 	waitFor(t, vm, "net up")
-	vm.Send("listen 8080\n")
+	if err := vm.Send("listen 8080\n"); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, vm, "listening 8080")
 	if got := readForwarded(t, port); got != "hello from guest\n" {
 		t.Errorf("read from forwarded port %d = %q, want %q", port, got, "hello from guest\n")
@@ -110,7 +114,9 @@ func TestBoot(t *testing.T) {
 
 	// Guest forward: two requests, so one relay per connection.
 	for _, p := range []string{"/one", "/two"} {
-		vm.Send("get http://169.254.169.254" + p + "\n")
+		if err := vm.Send("get http://169.254.169.254" + p + "\n"); err != nil {
+			t.Fatal(err)
+		}
 		waitFor(t, vm, "body: metadata for "+p)
 	}
 
@@ -198,7 +204,9 @@ func TestUEFIPowerOff(t *testing.T) {
 	vm := qemutest.Start(t, cfg)
 	waitFor(t, vm, guestReady)
 	t.Logf("UEFI: qemu start to %s in %v", guestReady, time.Since(start))
-	vm.Send("poweroff\n")
+	if err := vm.Send("poweroff\n"); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	if err := vm.Wait(ctx); err != nil {
@@ -211,7 +219,9 @@ func TestStartError(t *testing.T) {
 	qemutest.Require(t)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.qcow2")
-	os.WriteFile(bad, []byte("not a qcow2 image"), 0o644)
+	if err := os.WriteFile(bad, []byte("not a qcow2 image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	vm, err := qemu.Start(t.Context(), qemu.Config{Image: bad, Accel: "tcg"})
 	if err == nil {
 		vm.Close()
@@ -263,14 +273,18 @@ func TestRun(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- qemu.Run(ctx, cfg, in, &out) }()
 			out.waitFor(t, guestReady)
-			io.WriteString(typing, "typed by a person\n")
+			if _, err := io.WriteString(typing, "typed by a person\n"); err != nil {
+				t.Fatal(err)
+			}
 			out.waitFor(t, "echo: typed by a person")
 			var want error
 			if quit == "cancel" {
 				cancel()
 				want = context.Canceled
 			} else {
-				io.WriteString(typing, "\x01x")
+				if _, err := io.WriteString(typing, "\x01x"); err != nil {
+					t.Fatal(err)
+				}
 			}
 			select {
 			case err := <-done:

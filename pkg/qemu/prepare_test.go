@@ -28,7 +28,9 @@ func TestMakePlan(t *testing.T) {
 	seed := filepath.Join(dir, "seed")
 	for path, data := range map[string]string{img: "x", code: "code", vars: "vars-template",
 		filepath.Join(seed, "user-data"): "#cloud-config\nhostname: t\n", filepath.Join(seed, "meta-data"): "instance-id: t\n"} {
-		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +66,9 @@ func TestMakePlan(t *testing.T) {
 		Format      string `json:"format"`
 		VirtualSize int64  `json:"virtual-size"`
 	}
-	json.Unmarshal(out, &info)
+	if err := json.Unmarshal(out, &info); err != nil {
+		t.Fatal(err)
+	}
 	if info.Format != "qcow2" || info.VirtualSize != 64<<20 || p.disks[0].Format != "qcow2" {
 		t.Errorf("blank disk = %+v (plan format %s), want qcow2 of %d bytes", info, p.disks[0].Format, 64<<20)
 	}
@@ -127,7 +131,7 @@ func TestQMP(t *testing.T) {
 		defer c.Close()
 		var seen []string
 		r := bufio.NewReader(c)
-		c.Write([]byte(`{"QMP": {"version": {}, "capabilities": []}}` + "\n"))
+		_, _ = c.Write([]byte(`{"QMP": {"version": {}, "capabilities": []}}` + "\n"))
 		for _, reply := range []string{
 			`{"return": {}}`,
 			`{"timestamp": {}, "event": "RESET"}` + "\n" + `{"return": {"status": "running"}}`,
@@ -137,7 +141,7 @@ func TestQMP(t *testing.T) {
 				break
 			}
 			seen = append(seen, strings.TrimSpace(line))
-			c.Write([]byte(reply + "\n"))
+			_, _ = c.Write([]byte(reply + "\n"))
 		}
 		got <- seen
 	}()

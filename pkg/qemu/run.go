@@ -35,7 +35,7 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer) err
 
 	if f, ok := stdin.(*os.File); ok {
 		if saved, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
-			defer unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, saved)
+			defer func() { _ = unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, saved) }()
 		}
 	}
 
@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer) err
 		return fmt.Errorf("start %s: %w", p.cfg.Binary, err)
 	}
 	if stdinW != nil {
-		go io.Copy(stdinW, stdin) // ends when stdin does or QEMU has gone
+		go func() { _, _ = io.Copy(stdinW, stdin) }() // ends when stdin does or QEMU has gone
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -77,12 +77,12 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer) err
 	case <-ctx.Done():
 		ctxErr = ctx.Err()
 		qctx, cancel := context.WithTimeout(context.Background(), quitGrace)
-		qmpCommand(qctx, p.qmpSocket, "quit", nil)
+		_, _ = qmpCommand(qctx, p.qmpSocket, "quit", nil) // killed below if this failed
 		cancel()
 		select {
 		case err = <-done:
 		case <-time.After(quitGrace):
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill()
 			err = <-done
 		}
 	}

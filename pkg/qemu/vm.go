@@ -80,7 +80,7 @@ func start(ctx context.Context, cfg Config, dir string) (*VM, error) {
 		vm.waitErr = vm.cmd.Wait()
 		close(vm.done)
 	}()
-	vm.stopCtx = context.AfterFunc(ctx, func() { vm.Kill() })
+	vm.stopCtx = context.AfterFunc(ctx, func() { _ = vm.Kill() })
 	if err := vm.waitMonitor(ctx); err != nil {
 		vm.Close()
 		return nil, err
@@ -183,7 +183,7 @@ func (vm *VM) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	if _, err := vm.Monitor(ctx, "system_powerdown", nil); err != nil && !vm.Exited() {
-		vm.Kill()
+		_ = vm.Kill()
 		return err
 	}
 	grace := time.NewTimer(vm.plan.cfg.ShutdownGrace)
@@ -192,7 +192,7 @@ func (vm *VM) Shutdown(ctx context.Context) error {
 	case <-vm.done:
 		return nil
 	case <-ctx.Done():
-		vm.Kill()
+		_ = vm.Kill()
 		return fmt.Errorf("shutdown: %w", ctx.Err())
 	case <-grace.C:
 	}
@@ -204,7 +204,7 @@ func (vm *VM) Shutdown(ctx context.Context) error {
 
 // quit asks QEMU to exit now and kills it if it lingers.
 func (vm *VM) quit(ctx context.Context) error {
-	vm.Monitor(ctx, "quit", nil) // killed below if this failed
+	_, _ = vm.Monitor(ctx, "quit", nil) // killed below if this failed
 	t := time.NewTimer(quitGrace)
 	defer t.Stop()
 	select {
@@ -262,7 +262,7 @@ func (vm *VM) Stderr() string { return vm.stderr.String() }
 func (vm *VM) Close() error {
 	vm.closeOnce.Do(func() {
 		vm.stopCtx()
-		vm.Kill()
+		_ = vm.Kill()
 		vm.stdinMu.Lock()
 		vm.stdin.Close()
 		vm.stdinMu.Unlock()

@@ -150,7 +150,9 @@ func TestBuildReproducible(t *testing.T) {
 	root := t.TempDir()
 	for _, n := range []string{"usr/bin/hello", "usr/bin/tiny", "lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"} {
 		p := filepath.Join(root, n)
-		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, data[n], 0o755); err != nil {
 			t.Fatal(err)
 		}

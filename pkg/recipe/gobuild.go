@@ -38,7 +38,9 @@ func goCommand() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	// sudo's secure_path drops /usr/local/go/bin: fall back on the Go that built ros.
+	//lint:ignore SA1019 PATH is tried first; this is the fallback (standalone staticcheck)
+	return filepath.Join(runtime.GOROOT(), "bin", "go") //nolint:staticcheck // SA1019: as above (golangci-lint)
 }
 
 // StaticTags are the build tags a `static: true` program is built with on
@@ -94,7 +96,7 @@ func compileGo(ctx context.Context, moduleDir, outDir string, progs []GoProgram,
 			cmd.Stderr = cmd.Stdout
 		}
 		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("go build %s (%s): %w: %v\n%s", g.Package, strings.Join(args[1:len(args)-1], " "), ErrGoBuild, err, tail.String())
+			return nil, fmt.Errorf("go build %s (%s): %w: %w\n%s", g.Package, strings.Join(args[1:len(args)-1], " "), ErrGoBuild, err, tail.String())
 		}
 		out = append(out, bin)
 	}

@@ -73,9 +73,7 @@ func parseAllowlist(b []byte) []string {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		line, _, _ := strings.Cut(sc.Text(), "#")
-		for _, f := range strings.Fields(line) {
-			out = append(out, f)
-		}
+		out = append(out, strings.Fields(line)...)
 	}
 	return out
 }

@@ -7,6 +7,7 @@ package recipe
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -159,8 +160,8 @@ func Parse(file string, b []byte) (*Recipe, error) {
 
 // yamlErr rewrites yaml.v3's "line N: msg" into "file:N: msg".
 func yamlErr(file string, err error) error {
-	te, ok := err.(*yaml.TypeError)
-	if !ok {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		if strings.HasPrefix(msg, "line ") {
 			if n, rest, ok := strings.Cut(strings.TrimPrefix(msg, "line "), ":"); ok {

@@ -62,7 +62,9 @@ config:
 
 func TestLoadMissingSource(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, FileName), []byte("files:\n  - {path: /a, source: nope.conf}\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("files:\n  - {path: /a, source: nope.conf}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "image.yml:2: files[0].source") {
 		t.Errorf("Load(missing source) = %v, want file:line error", err)
 	}

@@ -28,6 +28,14 @@ func addHostFile(t *testing.T, tr *layer.Tree, hostPath, treePath string) {
 	}
 }
 
+// addEntry adds e to tr or fails the test.
+func addEntry(t *testing.T, tr *layer.Tree, e *layer.Entry) {
+	t.Helper()
+	if err := tr.Add(e); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestApplyKeepELFClosure(t *testing.T) {
 	// A real dynamically linked program and the libraries it needs, laid
 	// out as in Debian bookworm (no merged /usr).
@@ -51,7 +59,7 @@ func TestApplyKeepELFClosure(t *testing.T) {
 		}
 		addHostFile(t, tr, real, "lib/x86_64-linux-gnu/"+filepath.Base(real))
 		if filepath.Base(real) != l {
-			tr.Add(&layer.Entry{Path: "lib/x86_64-linux-gnu/" + l, Type: tar.TypeSymlink, Linkname: filepath.Base(real)})
+			addEntry(t, tr, &layer.Entry{Path: "lib/x86_64-linux-gnu/" + l, Type: tar.TypeSymlink, Linkname: filepath.Base(real)})
 		}
 	}
 	ld, err := filepath.EvalSymlinks("/lib64/ld-linux-x86-64.so.2")
@@ -59,15 +67,15 @@ func TestApplyKeepELFClosure(t *testing.T) {
 		t.Skip("needs /lib64/ld-linux-x86-64.so.2")
 	}
 	addHostFile(t, tr, ld, "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
-	tr.Add(&layer.Entry{Path: "lib64/ld-linux-x86-64.so.2", Type: tar.TypeSymlink, Linkname: "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"})
+	addEntry(t, tr, &layer.Entry{Path: "lib64/ld-linux-x86-64.so.2", Type: tar.TypeSymlink, Linkname: "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"})
 	// Things keep must drop.
-	tr.Add(&layer.Entry{Path: "usr/bin/other", Type: tar.TypeReg, Mode: 0o755, Data: []byte("x"), Size: 1})
-	tr.Add(&layer.Entry{Path: "usr/share/doc/x/copyright", Type: tar.TypeReg, Data: []byte("c"), Size: 1})
-	tr.Add(&layer.Entry{Path: "etc/ssh/moduli", Type: tar.TypeReg, Data: []byte("m"), Size: 1})
-	tr.Add(&layer.Entry{Path: "etc/ssh/ssh_config.d/x", Type: tar.TypeReg, Data: []byte("m"), Size: 1})
-	tr.Add(&layer.Entry{Path: "etc/motd", Type: tar.TypeReg, Data: []byte("m"), Size: 1})
+	addEntry(t, tr, &layer.Entry{Path: "usr/bin/other", Type: tar.TypeReg, Mode: 0o755, Data: []byte("x"), Size: 1})
+	addEntry(t, tr, &layer.Entry{Path: "usr/share/doc/x/copyright", Type: tar.TypeReg, Data: []byte("c"), Size: 1})
+	addEntry(t, tr, &layer.Entry{Path: "etc/ssh/moduli", Type: tar.TypeReg, Data: []byte("m"), Size: 1})
+	addEntry(t, tr, &layer.Entry{Path: "etc/ssh/ssh_config.d/x", Type: tar.TypeReg, Data: []byte("m"), Size: 1})
+	addEntry(t, tr, &layer.Entry{Path: "etc/motd", Type: tar.TypeReg, Data: []byte("m"), Size: 1})
 	// A script whose interpreter is the kept program's sibling.
-	tr.Add(&layer.Entry{Path: "usr/bin/script", Type: tar.TypeReg, Mode: 0o755, Data: []byte("#!/usr/bin/other -x\n"), Size: 20})
+	addEntry(t, tr, &layer.Entry{Path: "usr/bin/script", Type: tar.TypeReg, Mode: 0o755, Data: []byte("#!/usr/bin/other -x\n"), Size: 20})
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := applyKeep(tr, []string{"/usr/bin/true", "/etc/ssh", "/usr/bin/script"}, map[string]bool{"etc/motd": true}, log); err != nil {
@@ -102,12 +110,12 @@ func TestApplyKeepELFClosure(t *testing.T) {
 func TestPruneAndEmptyDirs(t *testing.T) {
 	tr := layer.NewTree()
 	for _, p := range []string{"usr/share/doc/a/copyright", "usr/share/man/man1/x.1.gz", "usr/share/zoneinfo/UTC", "usr/bin/x", "etc/init.d/x"} {
-		tr.Add(&layer.Entry{Path: p, Type: tar.TypeReg, Data: []byte("x"), Size: 1})
+		addEntry(t, tr, &layer.Entry{Path: p, Type: tar.TypeReg, Data: []byte("x"), Size: 1})
 	}
-	tr.Add(&layer.Entry{Path: "var/empty", Type: tar.TypeDir, Mode: 0o755})
-	tr.Add(&layer.Entry{Path: "var/keepme", Type: tar.TypeDir, Mode: 0o755})
+	addEntry(t, tr, &layer.Entry{Path: "var/empty", Type: tar.TypeDir, Mode: 0o755})
+	addEntry(t, tr, &layer.Entry{Path: "var/keepme", Type: tar.TypeDir, Mode: 0o755})
 	protected := map[string]bool{"usr/share/doc/a/keep": true}
-	tr.Add(&layer.Entry{Path: "usr/share/doc/a/keep", Type: tar.TypeReg, Data: []byte("k"), Size: 1})
+	addEntry(t, tr, &layer.Entry{Path: "usr/share/doc/a/keep", Type: tar.TypeReg, Data: []byte("k"), Size: 1})
 	applyPrune(tr, append(defaultPrune, "/usr/bin/*"), protected)
 	dropEmptyDirs(tr, map[string]bool{"var/keepme": true}, nil)
 	got := strings.Join(tr.Paths(), " ")
@@ -126,10 +134,16 @@ func TestContentTagChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "tagtest")
-	os.Mkdir(dir, 0o755)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	yml := "go:\n  - {package: ./pkg/recipe/testdata/hello, output: /usr/bin/hello}\nfiles:\n  - {path: /etc/a, source: a.conf}\n"
-	os.WriteFile(filepath.Join(dir, FileName), []byte(yml), 0o644)
-	os.WriteFile(filepath.Join(dir, "a.conf"), []byte("1\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.conf"), []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	opts := Options{ModuleDir: mod, Epoch: time.Unix(1, 0)}
 	tag := func() string {
@@ -147,7 +161,9 @@ func TestContentTagChanges(t *testing.T) {
 	if t2 := tag(); t2 != t1 {
 		t.Errorf("ContentTag twice = %s, %s, want equal", t1, t2)
 	}
-	os.WriteFile(filepath.Join(dir, "a.conf"), []byte("2\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "a.conf"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t3 := tag()
 	if t3 == t1 {
 		t.Errorf("ContentTag after changing an extra file = %s, want a new tag", t3)
@@ -164,7 +180,9 @@ func TestContentTagChanges(t *testing.T) {
 		return
 	}
 	static := strings.Replace(yml, "output: /usr/bin/hello}", "output: /usr/bin/hello, static: true}", 1)
-	os.WriteFile(filepath.Join(dir, FileName), []byte(static), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(static), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t5 := tag()
 	if t5 == t4 {
 		t.Errorf("ContentTag with static: true = %s, want a new tag", t5)

@@ -61,7 +61,7 @@ func (o Options) config() (*ssh.ClientConfig, error) {
 	if user == "" {
 		user = DefaultUser
 	}
-	hk := ssh.InsecureIgnoreHostKey()
+	hk := ssh.InsecureIgnoreHostKey() //nolint:gosec // G106: test guests make fresh host keys each boot; callers that know the key set HostKey
 	if o.HostKey != nil {
 		hk = ssh.FixedHostKey(o.HostKey)
 	}
@@ -103,7 +103,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("ssh %s@%s: gave up after %d attempts: %w (last: %v)", cfg.User, o.Addr, attempt, ctx.Err(), last)
+			return nil, fmt.Errorf("ssh %s@%s: gave up after %d attempts: %w (last: %w)", cfg.User, o.Addr, attempt, ctx.Err(), last)
 		case <-t.C:
 		}
 	}
@@ -157,7 +157,7 @@ func (c *Client) RunInput(ctx context.Context, cmd string, in io.Reader) (Result
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		s.Signal(ssh.SIGKILL)
+		_ = s.Signal(ssh.SIGKILL) // Close below ends the session either way
 		s.Close()
 		return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, fmt.Errorf("ssh run %q: %w", cmd, ctx.Err())
 	}

@@ -30,7 +30,9 @@ func TestGenerateKey(t *testing.T) {
 		t.Skip("needs ssh-keygen")
 	}
 	keyFile := filepath.Join(t.TempDir(), "id")
-	os.WriteFile(keyFile, kp.PrivatePEM, 0o600)
+	if err := os.WriteFile(keyFile, kp.PrivatePEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, err := exec.Command("ssh-keygen", "-y", "-f", keyFile).Output()
 	if err != nil {
 		t.Fatalf("ssh-keygen -y: %v", err)
@@ -59,8 +61,12 @@ func startSSHD(t *testing.T, port int, authorized string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "host_ed25519"), host.PrivatePEM, 0o600)
-	os.WriteFile(filepath.Join(dir, "authorized_keys"), []byte(authorized+"\n"), 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "host_ed25519"), host.PrivatePEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), []byte(authorized+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	conf := fmt.Sprintf(`HostKey %[1]s/host_ed25519
 AuthorizedKeysFile %[1]s/authorized_keys
 ListenAddress 127.0.0.1
@@ -71,8 +77,10 @@ PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 `, dir)
-	os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600)
-	os.MkdirAll("/run/sshd", 0o755) // privilege separation directory
+	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.MkdirAll("/run/sshd", 0o755) // privilege separation directory
 	var stderr bytes.Buffer
 	cmd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(dir, "sshd_config"), "-p", fmt.Sprint(port))
 	cmd.Stderr = &stderr
@@ -80,8 +88,8 @@ KbdInteractiveAuthentication no
 		t.Fatalf("start sshd: %v", err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 		if t.Failed() {
 			t.Logf("sshd log:\n%s", stderr.String())
 		}

@@ -60,7 +60,9 @@ func BenchmarkServiceOverrides(b *testing.B) {
 	}
 	defer s.Close()
 	for _, n := range []string{"a", "b", "c"} {
-		s.SetServiceEnabled(ctx, n, true)
+		if err := s.SetServiceEnabled(ctx, n, true); err != nil {
+			b.Fatal(err)
+		}
 	}
 	for b.Loop() {
 		if _, err := s.ServiceOverrides(ctx); err != nil {

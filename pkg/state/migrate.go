@@ -57,6 +57,9 @@ var migrations = []migration{
 			slot    TEXT    NOT NULL,
 			status  TEXT    NOT NULL)`,
 	}},
+	{"upgrade messages", []string{
+		`ALTER TABLE upgrades ADD COLUMN message TEXT NOT NULL DEFAULT ''`,
+	}},
 }
 
 // Version is the schema version this build migrates to.

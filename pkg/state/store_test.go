@@ -265,7 +265,7 @@ func TestUpgrades(t *testing.T) {
 	t0 := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	in := []Upgrade{
 		{Time: t0, Version: "v1.1", Slot: "B", Status: "trial"},
-		{Time: t0.Add(time.Minute), Version: "v1.1", Slot: "B", Status: "good"},
+		{Time: t0.Add(time.Minute), Version: "v1.1", Slot: "B", Status: "failed", Message: "slot B did not boot"},
 	}
 	for i := range in {
 		id, err := s.AddUpgrade(ctx, in[i])
@@ -278,7 +278,7 @@ func TestUpgrades(t *testing.T) {
 	if d := cmp.Diff([]Upgrade{in[1], in[0]}, got); err != nil || d != "" {
 		t.Errorf("Upgrades(0) = %v; mismatch (-want +got):\n%s", err, d)
 	}
-	if got, _ := s.Upgrades(ctx, 1); len(got) != 1 || got[0].Status != "good" {
+	if got, _ := s.Upgrades(ctx, 1); len(got) != 1 || got[0].Status != "failed" {
 		t.Errorf("Upgrades(1) = %+v, want the newest", got)
 	}
 }

@@ -13,12 +13,13 @@ type Upgrade struct {
 	Version string
 	Slot    string // "A" or "B"
 	Status  string // e.g. "installed", "trial", "good", "failed", "rolled-back"
+	Message string // why, for a failure
 }
 
 // AddUpgrade stores u (its ID is ignored) and returns the new entry's ID.
 func (s *Store) AddUpgrade(ctx context.Context, u Upgrade) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO upgrades (time, version, slot, status) VALUES (?, ?, ?, ?)`,
-		unixNano(u.Time), u.Version, u.Slot, u.Status)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO upgrades (time, version, slot, status, message) VALUES (?, ?, ?, ?, ?)`,
+		unixNano(u.Time), u.Version, u.Slot, u.Status, u.Message)
 	if err != nil {
 		return 0, fmt.Errorf("add upgrade %s: %w", u.Version, err)
 	}
@@ -32,7 +33,7 @@ func (s *Store) AddUpgrade(ctx context.Context, u Upgrade) (int64, error) {
 // Upgrades returns the newest limit entries (all if limit <= 0), newest
 // first.
 func (s *Store) Upgrades(ctx context.Context, limit int) ([]Upgrade, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, time, version, slot, status FROM upgrades ORDER BY id DESC LIMIT ?`, sqlLimit(limit))
+	rows, err := s.db.QueryContext(ctx, `SELECT id, time, version, slot, status, message FROM upgrades ORDER BY id DESC LIMIT ?`, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("upgrades: %w", err)
 	}
@@ -43,7 +44,7 @@ func (s *Store) Upgrades(ctx context.Context, limit int) ([]Upgrade, error) {
 			u Upgrade
 			t int64
 		)
-		if err := rows.Scan(&u.ID, &t, &u.Version, &u.Slot, &u.Status); err != nil {
+		if err := rows.Scan(&u.ID, &t, &u.Version, &u.Slot, &u.Status, &u.Message); err != nil {
 			return nil, fmt.Errorf("upgrades: %w", err)
 		}
 		u.Time = fromNano(t)

@@ -86,8 +86,61 @@ func TestProcessDetach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Kill(pid, syscall.SIGKILL)
+	defer func() { _ = syscall.Kill(pid, syscall.SIGKILL) }()
 	if err := syscall.Kill(pid, 0); err != nil {
 		t.Errorf("detached process %d: %v, want it left running", pid, err)
+	}
+}
+
+func TestProcessOOMScoreAdj(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh")
+	}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "go")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The child waits on the FIFO until started, which runs after the
+	// write, so it reads the score it was given rather than racing it.
+	script := "read x < " + fifo + "; cat /proc/self/oom_score_adj"
+	tests := []struct {
+		score   int
+		want    string
+		wantErr bool
+	}{
+		{score: 0, want: "inherited"},
+		{score: 500, want: "500"},
+		{score: 2000, want: "inherited", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.score), func(t *testing.T) {
+			inherited, err := os.ReadFile("/proc/self/oom_score_adj")
+			if err != nil {
+				t.Skip("no /proc/self/oom_score_adj")
+			}
+			want := tt.want
+			if want == "inherited" {
+				want = strings.TrimSpace(string(inherited))
+			}
+			log := filepath.Join(dir, "out-"+strconv.Itoa(tt.score))
+			var warned error
+			p := &Process{ID: "t", Path: "/bin/sh", Args: []string{"-c", script}, LogPath: log, OOMScoreAdj: tt.score,
+				Warn: func(err error) { warned = err }}
+			err = p.Run(context.Background(), func() {
+				if err := os.WriteFile(fifo, []byte("go\n"), 0); err != nil {
+					t.Errorf("write fifo: %v", err)
+				}
+			})
+			if tt.wantErr != (warned != nil) || (warned != nil && !strings.Contains(warned.Error(), "oom_score_adj")) {
+				t.Errorf("Run(OOMScoreAdj %d) warned %v, want a warning naming oom_score_adj: %v", tt.score, warned, tt.wantErr)
+			}
+			if err != nil {
+				t.Fatalf("Run(OOMScoreAdj %d) = %v", tt.score, err)
+			}
+			if b, _ := os.ReadFile(log); strings.TrimSpace(string(b)) != want {
+				t.Errorf("oom_score_adj seen by the child = %q, want %q", b, want)
+			}
+		})
 	}
 }

@@ -192,7 +192,7 @@ func lock(ctx context.Context, path string) (unlock func(), err error) {
 func fetch(ctx context.Context, dir string) (string, error) {
 	out, err := exec.CommandContext(ctx, "apt-cache", "depends", "linux-image-amd64").Output()
 	if err != nil {
-		return "", fmt.Errorf("fetch test kernel: apt-cache depends linux-image-amd64: %v: %w", err, ErrUnavailable)
+		return "", fmt.Errorf("fetch test kernel: apt-cache depends linux-image-amd64: %w: %w", err, ErrUnavailable)
 	}
 	pkg := ""
 	for _, line := range strings.Split(string(out), "\n") {
@@ -212,7 +212,7 @@ func fetch(ctx context.Context, dir string) (string, error) {
 	dl := exec.CommandContext(ctx, "apt-get", "download", pkg)
 	dl.Dir = tmp
 	if out, err := dl.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("fetch test kernel: apt-get download %s: %v: %s: %w", pkg, err, strings.TrimSpace(string(out)), ErrUnavailable)
+		return "", fmt.Errorf("fetch test kernel: apt-get download %s: %w: %s: %w", pkg, err, strings.TrimSpace(string(out)), ErrUnavailable)
 	}
 	debs, _ := filepath.Glob(filepath.Join(tmp, pkg+"_*.deb"))
 	if len(debs) != 1 {
@@ -220,15 +220,18 @@ func fetch(ctx context.Context, dir string) (string, error) {
 	}
 	root := filepath.Join(tmp, "root")
 	if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("dpkg-deb -x %s: %v: %s", debs[0], err, out)
+		return "", fmt.Errorf("dpkg-deb -x %s: %w: %s", debs[0], err, out)
 	}
 	vers, err := os.ReadDir(filepath.Join(root, "lib", "modules"))
-	if err != nil || len(vers) != 1 {
-		return "", fmt.Errorf("unpack %s: want one lib/modules/<version>, got %d (%v)", debs[0], len(vers), err)
+	if err != nil {
+		return "", fmt.Errorf("unpack %s: %w", debs[0], err)
+	}
+	if len(vers) != 1 {
+		return "", fmt.Errorf("unpack %s: want one lib/modules/<version>, got %d", debs[0], len(vers))
 	}
 	ver := vers[0].Name()
 	if out, err := exec.CommandContext(ctx, "depmod", "-b", root, ver).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("depmod -b %s %s: %v: %s", root, ver, err, out)
+		return "", fmt.Errorf("depmod -b %s %s: %w: %s", root, ver, err, out)
 	}
 	final := filepath.Join(dir, strings.TrimSuffix(filepath.Base(debs[0]), ".deb"))
 	if err := os.Rename(root, final); err != nil {

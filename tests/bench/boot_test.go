@@ -196,7 +196,9 @@ func boot(b *testing.B, img bootImages, label string, cfg qemu.Config, memMiB in
 	}
 	if err == nil {
 		r.memUsed, r.memTotal, err = memUsed(string(res.Stdout))
-		os.WriteFile(filepath.Join(cacheDir(b), "bench", label+".meminfo"), res.Stdout, 0o644)
+		if err := os.WriteFile(filepath.Join(cacheDir(b), "bench", label+".meminfo"), res.Stdout, 0o644); err != nil {
+			b.Logf("meminfo not kept: %v", err)
+		}
 	}
 	if err != nil {
 		b.Logf("memory not measured: ssh cat /proc/meminfo: %v", err)

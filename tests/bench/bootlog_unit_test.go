@@ -9,7 +9,9 @@ import (
 func TestLineClock(t *testing.T) {
 	c := &lineClock{start: time.Now()}
 	for _, p := range []string{"first li", "ne\r\nsecond\n", "third"} {
-		c.Write([]byte(p))
+		if _, err := c.Write([]byte(p)); err != nil {
+			t.Fatalf("lineClock.Write(%q) = %v", p, err)
+		}
 	}
 	var got []string
 	for _, l := range c.Lines() {

@@ -82,8 +82,8 @@ func grubState(t *testing.T, raw string) grub.State {
 	return grub.ReadState(env)
 }
 
-// TestTrialBoot: grubenv set to try B once boots B; B is never marked good,
-// so the next boot is A again.
+// TestTrialBoot: grubenv set to try B once boots B; rosd finds the
+// services healthy and makes B the good slot, so the next boot is B again.
 func TestTrialBoot(t *testing.T) {
 	img := testImages(t)
 	raw := abDisk(t, img, func(a string) string { return a })
@@ -91,8 +91,9 @@ func TestTrialBoot(t *testing.T) {
 	if got := m.bootedSlot(); got != "B" {
 		t.Fatalf("trial boot: slot %s, want B", got)
 	}
-	if st := grubState(t, raw); st.Tries != 0 || st.Good != "A" {
-		t.Errorf("grubenv during the trial = %+v, want tries 0 (spent before booting), good A", st)
+	m.waitConsole("ros: slot B", 2*time.Minute)
+	if st := grubState(t, raw); st.Good != "B" || st.Try != "" {
+		t.Errorf("grubenv after a healthy trial = %+v, want good B and no trial", st)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -100,8 +101,8 @@ func TestTrialBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.waitReady()
-	if got := m.bootedSlot(); got != "A" {
-		t.Errorf("boot after an unconfirmed trial: slot %s, want A", got)
+	if got := m.bootedSlot(); got != "B" {
+		t.Errorf("boot after a confirmed trial: slot %s, want B", got)
 	}
 }
 

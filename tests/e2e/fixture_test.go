@@ -19,6 +19,8 @@ import (
 	"github.com/ros-os/ros/pkg/qemu"
 	"github.com/ros-os/ros/pkg/qemu/qemutest"
 	"github.com/ros-os/ros/pkg/sshcheck"
+	"github.com/ros-os/ros/tests/fixture"
+	"github.com/ros-os/ros/tools/hostcmd"
 )
 
 // bootTimeout bounds one boot to `ros: services ready` under TCG.
@@ -43,13 +45,13 @@ var (
 	dockerBuilt images
 )
 
-// testImages builds (once) yml/ros.yml plus the test layer as iso, raw and
-// kernel+initrd.
+// testImages builds (once) yml/ros.yml plus the test layers as iso, raw and
+// kernel+initrd, version v1.
 func testImages(t *testing.T) images {
 	t.Helper()
 	qemutest.Require(t)
 	buildOnce.Do(func() {
-		built = buildImages("ros-e2e", []string{"../../yml/ros.yml"}, []string{"iso", "raw", "kernel+initrd"})
+		built = buildImages(buildSpec{name: "ros-e2e", files: []string{"../../yml/ros.yml"}, formats: []string{"iso", "raw", "kernel+initrd"}})
 	})
 	if built.err != nil {
 		t.Fatalf("build test images: %v", built.err)
@@ -58,12 +60,12 @@ func testImages(t *testing.T) images {
 }
 
 // dockerImages builds (once) yml/ros.yml, yml/docker.yml and the test
-// layer as a raw disk.
+// layers as a raw disk.
 func dockerImages(t *testing.T) images {
 	t.Helper()
 	qemutest.Require(t)
 	dockerOnce.Do(func() {
-		dockerBuilt = buildImages("ros-e2e-docker", []string{"../../yml/ros.yml", "../../yml/docker.yml"}, []string{"raw"})
+		dockerBuilt = buildImages(buildSpec{name: "ros-e2e-docker", files: []string{"../../yml/ros.yml", "../../yml/docker.yml"}, formats: []string{"raw"}})
 	})
 	if dockerBuilt.err != nil {
 		t.Fatalf("build Docker test image: %v", dockerBuilt.err)
@@ -71,9 +73,19 @@ func dockerImages(t *testing.T) images {
 	return dockerBuilt
 }
 
-// buildImages builds files plus the test layer (the SSH key of
-// ~/.cache/ros/e2e) into ~/.cache/ros/e2e/NAME.*.
-func buildImages(name string, files, formats []string) images {
+// buildSpec is one test build.
+type buildSpec struct {
+	name    string
+	files   []string // build files; the test layers are added after them
+	formats []string
+	version string // OS version; default v1
+	layer   string // one more build-file layer (YAML text), e.g. a broken command line
+}
+
+// buildImages builds spec plus the test layers (the SSH key of
+// ~/.cache/ros/e2e and the bundle signing key, see e2eSigningKey) into
+// ~/.cache/ros/e2e/NAME.*.
+func buildImages(spec buildSpec) images {
 	cache, err := ocistore.CacheDir()
 	if err != nil {
 		return images{err: err}
@@ -86,24 +98,44 @@ func buildImages(name string, files, formats []string) images {
 	if err != nil {
 		return images{err: err}
 	}
+	signKey, keysLayer, err := fixture.SigningKeyLayer(dir, "e2e-sign")
+	if err != nil {
+		return images{err: err}
+	}
+	files := append(append([]string{}, spec.files...), layer, keysLayer)
+	if spec.layer != "" {
+		extra := filepath.Join(dir, spec.name+"-layer.yml")
+		if err := os.WriteFile(extra, []byte(spec.layer), 0o644); err != nil {
+			return images{err: err}
+		}
+		files = append(files, extra)
+	}
+	version := spec.version
+	if version == "" {
+		version = "v1"
+	}
 	store, err := ocistore.Open(filepath.Join(cache, "oci"))
 	if err != nil {
 		return images{err: err}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	outs := assemble.DefaultOutputs()
-	cleanup := osimage.Formats(outs, osimage.Options{Logger: log, CacheDir: filepath.Join(cache, "payload")})
+	cleanup := osimage.Formats(outs, osimage.Options{
+		Logger: log, CacheDir: filepath.Join(cache, "payload"),
+		PayloadOutputs: hostcmd.BundleOutputs(signKey, ""),
+	})
 	defer cleanup()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, err := osbuild.Build(ctx, osbuild.Options{
-		Files:   append(append([]string{}, files...), layer),
-		Formats: formats,
+		Files:   files,
+		Formats: spec.formats,
 		Dir:     dir,
-		Name:    name,
+		Name:    spec.name,
 		Store:   store,
 		Outputs: outs,
 		Logger:  log,
+		Version: version,
 	})
 	return images{Base: base, Key: key, err: err}
 }

@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,9 +77,24 @@ func seedDir(t *testing.T, s fixture.Seed) string {
 func TestServices(t *testing.T) {
 	img := testImages(t)
 	disk := persistentDisk(t, img.Base+".raw")
+	// As when the image is written to a larger disk: stage 1 must grow
+	// ROS_STATE, and then its ext4, to the new end.
+	if err := os.Truncate(disk, fileSize(t, disk)+1<<30); err != nil {
+		t.Fatal(err)
+	}
 	archive := markerArchive(t)
 	const iid = "iid-e2e-services"
 	m := boot(t, img, qemu.Config{Image: disk, Seed: seedDir(t, fixture.Seed{UserData: goodUserData, InstanceID: iid})})
+	t.Run("state grown", func(t *testing.T) {
+		m := m.with(t)
+		if c := m.console(); !regexp.MustCompile(`state: grew partition ROS_STATE from \d+ MiB to \d+ MiB`).MatchString(c) {
+			t.Errorf("console does not say ROS_STATE grew to the disk's new end:\n%s", tail(c, 60))
+		}
+		kib, err := strconv.Atoi(field(strings.Split(m.ssh("df -k /var/log"), "\n")[1], 1))
+		if err != nil || kib < 1<<20 {
+			t.Errorf("state filesystem after growing the disk by 1 GiB: %d KiB %v, want over 1 GiB", kib, err)
+		}
+	})
 
 	t.Run("list", func(t *testing.T) {
 		m := m.with(t)
@@ -214,4 +232,14 @@ func (m *machine) rosdMemory() string {
 		return "no ros daemon process found"
 	}
 	return strings.Join(strings.Fields(out), " ")
+}
+
+// fileSize returns the size of a host file or fails the test.
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

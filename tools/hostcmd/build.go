@@ -7,12 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ros-os/ros/os/cli"
 	"github.com/ros-os/ros/pkg/osbuild"
 )
 
 func newBuildCmd() *cobra.Command {
 	var (
 		opts    osbuild.Options
+		bo      bundleOptions
 		dryRun  bool
 		verbose bool
 	)
@@ -46,7 +48,7 @@ Formats: ` + strings.Join(formatNames(), ", ") + `.`,
 			}
 			opts.Store = store
 			opts.Logger = logger(cmd.ErrOrStderr(), verbose)
-			outs, cleanup := outputTable(opts.Logger)
+			outs, cleanup := outputTable(opts.Logger, &bo)
 			defer cleanup()
 			opts.Outputs = outs
 			opts.Recipe.Logger = opts.Logger
@@ -67,6 +69,9 @@ Formats: ` + strings.Join(formatNames(), ", ") + `.`,
 	f.BoolVar(&dryRun, "dry-run", false, "validate and print the merged configuration; build nothing")
 	f.StringVar(&opts.ImagesDir, "images", "", "folder of component image recipes (default: the nearest images/ above the first file)")
 	f.BoolVar(&opts.Offline, "offline", false, "never pull images from a registry")
+	f.StringVar(&opts.Version, "os-version", cli.Version, "OS version written into the image (usr/lib/ros/version); upgrades compare it")
+	f.StringVar(&bo.SignKey, "sign-key", "", "minisign secret key (ros keygen) to sign the bundle formats with")
+	f.StringVar(&bo.MinVersion, "min-version", "", "bundle formats: the oldest version this bundle upgrades from")
 	f.BoolVarP(&verbose, "verbose", "v", false, "show debug progress and the output of package and Go builds")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(formatNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd

@@ -11,9 +11,12 @@ import (
 
 // outputTable is every output format `ros build` knows: LinuxKit's (tar,
 // kernel+initrd, kernel+squashfs) and ros's boot formats (iso, raw, qcow2 …).
-func outputTable(log *slog.Logger) (assemble.Outputs, func()) {
+func outputTable(log *slog.Logger, bo *bundleOptions) (assemble.Outputs, func()) {
 	outs := assemble.DefaultOutputs()
-	opts := osimage.Options{Logger: log}
+	if bo == nil {
+		bo = &bundleOptions{}
+	}
+	opts := osimage.Options{Logger: log, PayloadOutputs: bundleOutputs(bo)}
 	if dir, err := ocistore.CacheDir(); err == nil {
 		opts.CacheDir = filepath.Join(dir, "payload")
 	}
@@ -22,7 +25,7 @@ func outputTable(log *slog.Logger) (assemble.Outputs, func()) {
 }
 
 func formatNames() []string {
-	outs, cleanup := outputTable(nil)
+	outs, cleanup := outputTable(nil, nil)
 	defer cleanup()
 	return outs.Names()
 }

@@ -29,6 +29,10 @@ type Fake struct {
 	History      []api.ConfigRecord
 	EventList    []api.Event
 	EngineList   []api.Engine
+	OS           api.OSStatus
+	Versions     []api.OSVersion
+	Upgrade      api.UpgradeResult // answer of OSUpgrade
+	Steps        []api.Progress    // progress OSUpgrade and OSInstall report first
 	Err          error
 
 	// Follow feeds followed logs: each string is written (and flushed) as it

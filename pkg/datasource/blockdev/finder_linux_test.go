@@ -107,7 +107,7 @@ func TestFindMountsLoopDevice(t *testing.T) {
 				t.Skipf("losetup: %v: %s", err, out)
 			}
 			loop := strings.TrimSpace(string(out))
-			t.Cleanup(func() { exec.Command("losetup", "-d", loop).Run() })
+			t.Cleanup(func() { _ = exec.Command("losetup", "-d", loop).Run() })
 
 			f := &Finder{MountBase: t.TempDir()}
 			dir, device, release, err := f.Find(context.Background(), "RosTest")

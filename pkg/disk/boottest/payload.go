@@ -51,7 +51,9 @@ func Initrd(t testing.TB, name string) []byte {
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write(cpio)
+	if _, err := zw.Write(cpio); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}

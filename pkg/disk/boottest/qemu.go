@@ -45,6 +45,19 @@ var markerRE = regexp.MustCompile(Marker + ` ([^\r\n]*)\r?\n`)
 // does not appear in time.
 func Boot(t testing.TB, cfg qemu.Config) Result {
 	t.Helper()
+	return boot(t, cfg, markerRE, true)
+}
+
+// BootUntil boots cfg as Boot does but waits for re on the console (for
+// boots that never reach the marker, such as GRUB refusing every slot),
+// then stops QEMU. Line is re's first group, or the whole match.
+func BootUntil(t testing.TB, cfg qemu.Config, re *regexp.Regexp) Result {
+	t.Helper()
+	return boot(t, cfg, re, false)
+}
+
+func boot(t testing.TB, cfg qemu.Config, re *regexp.Regexp, waitExit bool) Result {
+	t.Helper()
 	NeedQEMU(t, cfg.Firmware)
 	cfg.NoNetwork, cfg.NoReboot = true, true
 	if cfg.MemoryMiB == 0 {
@@ -54,13 +67,20 @@ func Boot(t testing.TB, cfg qemu.Config) Result {
 	defer cancel()
 	start := time.Now()
 	vm := qemutest.Start(t, cfg)
-	m, err := vm.WaitForRegexp(ctx, markerRE)
+	m, err := vm.WaitForRegexp(ctx, re)
 	if err != nil {
-		t.Fatalf("boot %v: no %s line: %v", vm.Args(), Marker, err)
+		t.Fatalf("boot %v: no match for %s: %v", vm.Args(), re, err)
 	}
-	res := Result{Line: m[1], ToMarker: time.Since(start)}
-	if err := vm.Wait(ctx); err != nil {
-		t.Logf("qemu after the marker: %v", err)
+	res := Result{Line: m[0], ToMarker: time.Since(start)}
+	if len(m) > 1 {
+		res.Line = m[1]
+	}
+	if waitExit {
+		if err := vm.Wait(ctx); err != nil {
+			t.Logf("qemu after the marker: %v", err)
+		}
+	} else if err := vm.Close(); err != nil {
+		t.Logf("stop qemu: %v", err)
 	}
 	res.Total = time.Since(start)
 	res.Output = vm.Console()

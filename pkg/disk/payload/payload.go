@@ -65,7 +65,7 @@ func open(f *os.File) (*Payload, error) {
 	}
 	sb := make([]byte, 96)
 	if _, err := f.ReadAt(sb, 0); err != nil {
-		return nil, fmt.Errorf("%w: read superblock: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: read superblock: %w", ErrInvalid, err)
 	}
 	if string(sb[:4]) != "hsqs" {
 		return nil, fmt.Errorf("%w: not a squashfs (magic %q)", ErrInvalid, sb[:4])
@@ -76,17 +76,17 @@ func open(f *os.File) (*Payload, error) {
 	}
 	fs, err := squashfs.Read(file.New(f, true), fi.Size(), 0, 0)
 	if err != nil {
-		return nil, fmt.Errorf("%w: read squashfs: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: read squashfs: %w", ErrInvalid, err)
 	}
 	p := &Payload{Info: Info{Path: f.Name(), Size: fi.Size(), Compression: comp}, f: f, fs: fs}
 	for _, name := range []string{Kernel, Initrd} {
 		if _, err := p.Stat(name); err != nil {
-			return nil, fmt.Errorf("%w: %s missing: %v", ErrInvalid, name, err)
+			return nil, fmt.Errorf("%w: %s missing: %w", ErrInvalid, name, err)
 		}
 	}
 	cmd, err := p.ReadFile(Cmdline)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	line := strings.TrimSpace(string(cmd))
 	if strings.ContainsAny(line, "\n\x00") {

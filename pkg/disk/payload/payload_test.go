@@ -17,7 +17,9 @@ func makeSquashfs(t *testing.T, comp string, files map[string]string) string {
 	root := t.TempDir()
 	for name, data := range files {
 		p := filepath.Join(root, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +71,9 @@ func TestOpenBad(t *testing.T) {
 		return m
 	}
 	notSquashfs := filepath.Join(t.TempDir(), "x")
-	os.WriteFile(notSquashfs, make([]byte, 4096), 0o644)
+	if err := os.WriteFile(notSquashfs, make([]byte, 4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		path string
