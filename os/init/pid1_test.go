@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,7 +191,7 @@ while :; do sleep 0.05; done
 	}
 	// Lowering an OOM score needs CAP_SYS_RESOURCE, which some build
 	// sandboxes withhold even from root: then init must say so and run on.
-	if canLowerOOMScore() {
+	if supervisor.CanLowerOOMScore() {
 		if b, _ := os.ReadFile(filepath.Join(dir, "rosd.log")); !strings.Contains(string(b), fmt.Sprintf("oom_score_adj %d", SystemOOMScoreAdj)) {
 			t.Errorf("rosd.log = %q, want the daemon to run with oom_score_adj %d", b, SystemOOMScoreAdj)
 		}
@@ -252,20 +251,4 @@ while :; do sleep 0.05; done
 	if b, _ := os.ReadFile(filepath.Join(dir, "rosd.log")); !strings.Contains(string(b), "daemon got TERM") {
 		t.Errorf("rosd.log = %q, want the daemon to have been stopped with SIGTERM", b)
 	}
-}
-
-// canLowerOOMScore reports whether this process holds CAP_SYS_RESOURCE
-// (bit 24 of CapEff), which lowering an oom_score_adj needs.
-func canLowerOOMScore() bool {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && caps&(1<<unix.CAP_SYS_RESOURCE) != 0
-		}
-	}
-	return false
 }

@@ -67,6 +67,9 @@ type manager struct {
 	client *containerd.Client
 	parent context.Context // rosd's run context: cancelling it stops (or detaches) everything
 	onRun  func(name string, running bool)
+	// oomScoreAdj is given to services whose YAML sets none; 0 leaves
+	// them at the kernel's default (rosd cannot lower scores).
+	oomScoreAdj int
 
 	mu    sync.Mutex
 	svcs  map[string]*service
@@ -74,7 +77,13 @@ type manager struct {
 }
 
 func newManager(d *daemon, ctx context.Context, client *containerd.Client) *manager {
-	return &manager{d: d, client: client, parent: ctx, svcs: map[string]*service{}}
+	m := &manager{d: d, client: client, parent: ctx, svcs: map[string]*service{}}
+	if supervisor.CanLowerOOMScore() {
+		m.oomScoreAdj = ServiceOOMScoreAdj
+	} else {
+		d.log.Warn("services keep oom_score_adj 0: rosd lacks CAP_SYS_RESOURCE to lower it")
+	}
+	return m
 }
 
 // markAdopted records the services whose tasks are already running.
@@ -183,7 +192,10 @@ func (m *manager) start(name string) error {
 // specHook adds what rosd gives a service's container: the default OOM
 // score, the notify socket, the activation wrapper.
 func (m *manager) specHook(s *service) func(*specs.Spec) error {
-	hooks := []func(*specs.Spec) error{withOOMScoreAdj(ServiceOOMScoreAdj)}
+	var hooks []func(*specs.Spec) error
+	if m.oomScoreAdj != 0 {
+		hooks = append(hooks, withOOMScoreAdj(m.oomScoreAdj))
+	}
 	if s.notify != nil {
 		hooks = append(hooks, withNotify(s.notify.path))
 	}

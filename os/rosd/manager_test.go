@@ -1,6 +1,7 @@
 package rosd
 
 import (
+	"strconv"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -10,25 +11,36 @@ func TestSpecHookOOMScoreAdj(t *testing.T) {
 	score := func(v int) *int { return &v }
 	tests := []struct {
 		name string
+		def  int  // the manager's default: 0 when rosd cannot lower scores
 		set  *int // the YAML's oomScoreAdj
-		want int
+		want *int
 	}{
-		{name: "unset gets the service default", want: ServiceOOMScoreAdj},
-		{name: "the YAML's value stays", set: score(250), want: 250},
-		{name: "an explicit 0 stays", set: score(0), want: 0},
+		{name: "unset gets the service default", def: ServiceOOMScoreAdj, want: score(ServiceOOMScoreAdj)},
+		{name: "the YAML's value stays", def: ServiceOOMScoreAdj, set: score(250), want: score(250)},
+		{name: "an explicit 0 stays", def: ServiceOOMScoreAdj, set: score(0), want: score(0)},
+		{name: "no default leaves it unset", want: nil},
+		{name: "no default keeps the YAML's value", set: score(-500), want: score(-500)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sp := &specs.Spec{Process: &specs.Process{OOMScoreAdj: tt.set}}
-			if err := (&manager{}).specHook(&service{})(sp); err != nil {
+			if err := (&manager{oomScoreAdj: tt.def}).specHook(&service{})(sp); err != nil {
 				t.Fatal(err)
 			}
-			if sp.Process.OOMScoreAdj == nil || *sp.Process.OOMScoreAdj != tt.want {
-				t.Errorf("oomScoreAdj = %v, want %d", sp.Process.OOMScoreAdj, tt.want)
+			got := sp.Process.OOMScoreAdj
+			if (got == nil) != (tt.want == nil) || (got != nil && *got != *tt.want) {
+				t.Errorf("oomScoreAdj = %s, want %s", fmtScore(got), fmtScore(tt.want))
 			}
 		})
 	}
-	if err := (&manager{}).specHook(&service{})(&specs.Spec{}); err == nil {
+	if err := (&manager{oomScoreAdj: ServiceOOMScoreAdj}).specHook(&service{})(&specs.Spec{}); err == nil {
 		t.Error("specHook on a spec without a process: no error")
 	}
+}
+
+func fmtScore(p *int) string {
+	if p == nil {
+		return "unset"
+	}
+	return strconv.Itoa(*p)
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 )
@@ -111,13 +110,4 @@ func (p *Process) Run(ctx context.Context, started func()) error {
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	return (<-done).Err()
-}
-
-// SetOOMScoreAdj writes score to /proc/PID/oom_score_adj.
-func SetOOMScoreAdj(pid, score int) error {
-	path := fmt.Sprintf("/proc/%d/oom_score_adj", pid)
-	if err := os.WriteFile(path, []byte(strconv.Itoa(score)), 0); err != nil {
-		return fmt.Errorf("set oom_score_adj %d: %w", score, err)
-	}
-	return nil
 }
