@@ -62,6 +62,10 @@ type Machine struct {
 	// Event, when set, receives what an operator should see in the event
 	// log (kind "upgrade").
 	Event func(ctx context.Context, subject, message string)
+	// Sync, when set, flushes the machine's filesystems. It runs once the
+	// bundle is verified, before the idle slot changes: what was written
+	// before the upgrade then survives a power cut during it.
+	Sync func()
 
 	busy sync.Mutex
 }

@@ -102,6 +102,9 @@ func (m *Machine) Upgrade(ctx context.Context, req Request, progress func(Progre
 	}
 	res.Verify = time.Since(start)
 
+	if m.Sync != nil {
+		m.Sync()
+	}
 	// From here the idle slot changes: say so in grubenv first, so GRUB
 	// never falls back to a half-written slot.
 	if err := m.updateEnv(ctx, func(e bootEnv) error { return e.markWriting(idle, man.Version) }, "", progress); err != nil {

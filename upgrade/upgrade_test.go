@@ -224,6 +224,7 @@ func TestRefusalsLeaveSlotsAlone(t *testing.T) {
 			if tt.booted == "" {
 				m.Disk, m.Env = nil, nil
 			}
+			m.Sync = func() { t.Error("a refused upgrade flushed the filesystems: it got past verification") }
 			_, err := m.Upgrade(context.Background(), upgrade.Request{Bundle: tt.bundle}, nil)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Upgrade(%s) = %v, want %v", tt.name, err, tt.want)
@@ -245,6 +246,15 @@ func TestLifecycle(t *testing.T) {
 	if got, want := slotsOf(t, m), "A:good:v1*> B:empty: "; got != want {
 		t.Fatalf("fresh disk: %q, want %q", got, want)
 	}
+	// The filesystems are flushed once, before the idle slot or grubenv
+	// changes.
+	untouched, syncs := f.hashes(t), 0
+	m.Sync = func() {
+		syncs++
+		if now := f.hashes(t); now[disk.LabelB] != untouched[disk.LabelB] || now[disk.LabelEFI] != untouched[disk.LabelEFI] {
+			t.Error("Sync ran after the upgrade changed the disk")
+		}
+	}
 	var phases []string
 	res, err := m.Upgrade(ctx, upgrade.Request{Bundle: v2}, func(p upgrade.Progress) {
 		if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
@@ -254,6 +264,10 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Upgrade(v2) = %v", err)
 	}
+	if syncs != 1 {
+		t.Errorf("Upgrade(v2) flushed the filesystems %d times, want once", syncs)
+	}
+	m.Sync = nil
 	if res.Slot != "B" || res.To != "v2" || res.From != "v1" {
 		t.Errorf("Upgrade(v2) = %+v, want v1 -> v2 in B", res)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ros-os/ros/upgrade/bootenv"
 	upbundle "github.com/ros-os/ros/upgrade/bundle"
 	"github.com/ros-os/ros/upgrade/slot"
+	"golang.org/x/sys/unix"
 )
 
 // Where the OS describes itself and keeps upgrade files.
@@ -62,6 +63,7 @@ func (d *daemon) newMachine(ctx context.Context, cfg *configState) *upgrade.Mach
 		Compatible:  "ros-" + arch,
 		DownloadDir: filepath.Join(d.opts.DataDir, downloadDir),
 		Log:         d.log.With("part", "upgrade"),
+		Sync:        unix.Sync,
 		Event: func(ctx context.Context, subject, message string) {
 			d.record(ctx, "upgrade", subject, message)
 		},
