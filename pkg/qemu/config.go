@@ -145,7 +145,7 @@ type Config struct {
 	MemoryMiB int // default DefaultMemoryMiB
 	CPUs      int // default DefaultCPUs
 	Machine   string
-	// Accel is "kvm", "tcg" or empty: kvm when /dev/kvm is usable, else tcg.
+	// Accel is "kvm", "tcg" or empty: $ROS_QEMU_ACCEL if set, else tcg.
 	Accel string
 	// CPU model (-cpu); empty: host under kvm, QEMU's default under tcg.
 	CPU string

@@ -62,12 +62,8 @@ func makePlan(ctx context.Context, cfg Config, dir string, interactive bool) (*p
 		return nil, fmt.Errorf("find qemu: %w", err)
 	}
 	p.cfg.Binary = binary
-	p.accel = c.Accel
-	if p.accel == "" {
-		p.accel = "tcg"
-		if kvmUsable(binary) {
-			p.accel = "kvm"
-		}
+	if p.accel, err = accel(c.Accel); err != nil {
+		return nil, err
 	}
 
 	for _, f := range []string{c.Image, c.Kernel, c.Initrd} {
@@ -199,4 +195,27 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// AccelEnv names the environment variable that picks the accelerator when
+// Config.Accel is empty.
+const AccelEnv = "ROS_QEMU_ACCEL"
+
+// accel returns the accelerator to use: the configured one, else $ROS_QEMU_ACCEL,
+// else tcg. KVM is never guessed: on nested hosts /dev/kvm can run a probe
+// guest and still fail a real one (here OVMF stops with a KVM emulation
+// failure and the Linux decompressor hangs), and a hung boot costs a test its
+// whole timeout where TCG is merely slow.
+func accel(configured string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	switch env := os.Getenv(AccelEnv); env {
+	case "":
+		return "tcg", nil
+	case "kvm", "tcg":
+		return env, nil
+	default:
+		return "", fmt.Errorf("$%s=%q: want kvm or tcg", AccelEnv, env)
+	}
 }

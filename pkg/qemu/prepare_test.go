@@ -172,3 +172,28 @@ func TestCmdline(t *testing.T) {
 		}
 	}
 }
+
+func TestAccel(t *testing.T) {
+	tests := []struct {
+		configured, env string
+		want            string
+		wantErr         bool
+	}{
+		{"", "", "tcg", false},
+		{"", "kvm", "kvm", false},
+		{"", "tcg", "tcg", false},
+		{"tcg", "kvm", "tcg", false},
+		{"kvm", "", "kvm", false},
+		{"", "hvf", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.configured+"/"+tt.env, func(t *testing.T) {
+			t.Setenv(AccelEnv, tt.env)
+			got, err := accel(tt.configured)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("accel(%q) with $%s=%q = %q, %v; want %q (error %v)",
+					tt.configured, AccelEnv, tt.env, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}

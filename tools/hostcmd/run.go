@@ -25,7 +25,8 @@ func newRunCmd() *cobra.Command {
 with NAME-initrd.img and NAME-cmdline beside it) in QEMU, with the serial
 console on this terminal, as 'linuxkit run' does. Ctrl-A X quits.
 
-KVM is used when it works, software emulation (TCG) otherwise.`,
+QEMU emulates the CPU in software (TCG) unless --accel kvm or
+ROS_QEMU_ACCEL=kvm asks for KVM.`,
 		Example: `  ros run out/ros.iso
   ros run --uefi --disk 4G --port 2222:22 out/ros.iso
   ros run --cidata ./seed out/ros.qcow2
@@ -46,6 +47,7 @@ KVM is used when it works, software emulation (TCG) otherwise.`,
 	f.IntVarP(&cfg.MemoryMiB, "mem", "m", 1024, "memory in MiB")
 	f.IntVar(&cfg.CPUs, "cpus", 1, "virtual CPUs")
 	f.BoolVar(&cfg.Snapshot, "snapshot", false, "discard disk writes when QEMU exits")
+	f.StringVar(&cfg.Accel, "accel", "", "kvm or tcg (default $ROS_QEMU_ACCEL, else tcg)")
 	return cmd
 }
 
