@@ -260,12 +260,11 @@ type ISOOptions struct {
 	Serial  string // default "--unit=0 --speed=115200"
 }
 
-// ISO file locations (contract: label ROS_LIVE, /boot/kernel, /boot/initrd,
-// /ros/rootfs.squashfs).
+// ISO file locations (contract: label ROS_LIVE, /ros/rootfs.squashfs).
+// GRUB reads the kernel and initrd from inside the payload, as on a disk
+// slot, so the ISO does not carry them twice.
 const (
 	ISOLabel   = "ROS_LIVE"
-	ISOKernel  = "/boot/kernel"
-	ISOInitrd  = "/boot/initrd"
 	ISORootfs  = "/ros/rootfs.squashfs"
 	ISOGrubCfg = "/boot/grub/grub.cfg"
 )
@@ -283,7 +282,7 @@ func ISOConfig(o ISOOptions) (string, error) {
 	}
 	var b strings.Builder
 	err := isoTmpl.Execute(&b, map[string]any{
-		"Opt": o, "Kernel": ISOKernel, "Initrd": ISOInitrd, "Rootfs": ISORootfs,
+		"Opt": o, "Rootfs": ISORootfs,
 	})
 	if err != nil {
 		return "", fmt.Errorf("grub iso config: %w", err)
@@ -295,12 +294,19 @@ var isoTmpl = template.Must(template.New("iso").Funcs(funcs).Parse(`# grub.cfg f
 serial {{.Opt.Serial}}
 terminal_input serial console
 terminal_output serial console
+insmod part_gpt
+insmod part_msdos
 
 # Use the device GRUB came from if it holds the payload, else find it by
 # file (not by label: a hybrid ISO's HFS+ partition repeats the label).
 if [ ! -f "{{.Rootfs}}" ]; then
   search --no-floppy --file --set=root "{{.Rootfs}}"
 fi
+# The kernel and initrd are read from inside the payload. squash4 is loaded
+# by name: autoloading walks fs.lst and complains of every module the ISO
+# does not carry before it reaches squash4.
+insmod squash4
+loopback ros_live "{{.Rootfs}}"
 
 set ros_cmdline={{quote .Opt.Cmdline}}
 export ros_cmdline
@@ -310,16 +316,16 @@ set timeout_style=menu
 set timeout={{.Opt.Timeout}}
 
 menuentry "ros (live)" --id ros-live {
-  linux "{{.Kernel}}" ros.live $ros_cmdline
-  initrd "{{.Initrd}}"
+  linux (ros_live)/boot/kernel ros.live $ros_cmdline
+  initrd (ros_live)/boot/initrd
 }
 menuentry "ros (live, debug shell)" --id ros-debug {
-  linux "{{.Kernel}}" ros.live ros.debug $ros_cmdline
-  initrd "{{.Initrd}}"
+  linux (ros_live)/boot/kernel ros.live ros.debug $ros_cmdline
+  initrd (ros_live)/boot/initrd
 }
 menuentry "Install ros to the first disk" --id ros-install {
-  linux "{{.Kernel}}" ros.live $ros_cmdline ros.install.device=auto
-  initrd "{{.Initrd}}"
+  linux (ros_live)/boot/kernel ros.live $ros_cmdline ros.install.device=auto
+  initrd (ros_live)/boot/initrd
 }
 `))
 

@@ -1,7 +1,7 @@
 // Package iso writes the ros live ISO: a hybrid image (El Torito BIOS and
 // UEFI for CDs, MBR/GPT for USB sticks) built by Debian's grub-mkrescue and
-// xorriso. It holds the payload's kernel and initrd at /boot/kernel and
-// /boot/initrd, the payload itself at /ros/rootfs.squashfs, grub.cfg from
+// xorriso. It holds the payload at /ros/rootfs.squashfs (GRUB reads the
+// kernel and initrd from inside it, through a loopback), grub.cfg from
 // pkg/grub, and the install kit (pkg/disk.WriteKit) at /ros/install, which
 // `ros install` lays a disk out from; the volume label is ROS_LIVE.
 //
@@ -44,8 +44,13 @@ var Modules = []string{
 	"part_gpt", "part_msdos", "fat", "ext2", "squash4", "iso9660",
 	"normal", "linux", "loadenv", "test", "search", "search_label",
 	"search_fs_uuid", "search_fs_file", "echo", "configfile", "gzio",
-	"xzio", "serial", "terminal", "reboot", "regexp", "sleep", "halt",
+	"xzio", "loopback", "serial", "terminal", "reboot", "regexp", "sleep", "halt",
 	"all_video",
+	// Every partition map GRUB's partmap.lst names: grub-mkrescue's early
+	// config probes each disk before grub.cfg runs, and a missing one
+	// prints an error on the console.
+	"part_acorn", "part_amiga", "part_apple", "part_bsd", "part_dfly", "part_dvh",
+	"part_plan", "part_sun", "part_sunpc",
 }
 
 // Write writes the live ISO described by o.
@@ -109,15 +114,6 @@ func populate(ctx context.Context, dir string, p *payload.Payload, o Options) er
 	}
 	if err := os.WriteFile(filepath.Join(dir, grub.ISOGrubCfg), []byte(cfg), 0o644); err != nil {
 		return err
-	}
-	for iso, src := range map[string]string{grub.ISOKernel: payload.Kernel, grub.ISOInitrd: payload.Initrd} {
-		b, err := p.ReadFile(src)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, iso), b, 0o644); err != nil {
-			return err
-		}
 	}
 	if _, err := disk.WriteKit(ctx, filepath.Join(dir, KitDir), disk.KitOptions{CacheDir: o.CacheDir}); err != nil {
 		return err
