@@ -101,7 +101,7 @@ func (d *daemon) autoInstall(ctx context.Context) {
 		d.console("ros: install to %s failed: %v", dev, err)
 		return
 	}
-	d.console("ros: installed to %s; powering off", dev)
+	d.console("ros: install done; powering off") // the progress named the disk chosen
 	time.AfterFunc(rebootDelay, func() {
 		if err := d.power(true); err != nil {
 			d.console("ros: power off: %v", err)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ros-os/ros/pkg/qemu"
+	"github.com/ros-os/ros/pkg/qemu/qemutest"
 )
 
 // TestInstall boots the live ISO with a blank disk: an upgrade is refused
@@ -64,4 +66,45 @@ func TestInstall(t *testing.T) {
 	m.upgradeAndBoot("--channel " + ch)
 	m.waitConsole("ros: slot B (v2) is good", 2*time.Minute)
 	m.expectSlots("A:good:v1 B:good:v2*")
+}
+
+// TestInstallMenuEntry picks the ISO's "Install ros to the first disk"
+// entry from GRUB's menu on the serial console, as a user at the keyboard
+// would: the machine installs to the blank disk by itself
+// (ros.install.device=auto) and powers off, and the disk then boots v1
+// from slot A.
+func TestInstallMenuEntry(t *testing.T) {
+	img := upgradeImages(t).v1
+	blank := filepath.Join(t.TempDir(), "disk.raw")
+	if err := os.WriteFile(blank, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(blank, 3<<30); err != nil {
+		t.Fatal(err)
+	}
+	vm := qemutest.Start(t, withSSH(qemu.Config{Image: img.Base + ".iso", Disks: []qemu.Disk{{Path: blank, Format: "raw"}}}))
+	ctx, cancel := context.WithTimeout(t.Context(), bootTimeout)
+	defer cancel()
+	if _, err := vm.WaitFor(ctx, "executed automatically"); err != nil {
+		t.Fatalf("GRUB menu: %v", err)
+	}
+	// "v" moves GRUB's highlight down: live, debug shell, install.
+	if err := vm.Send("vv\r"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.WaitForRegexp(ctx, regexp.MustCompile(`Command line: .*ros\.install\.device=auto`)); err != nil {
+		t.Fatalf("choosing the install entry: %v", err)
+	}
+	for _, line := range []string{"ros: install: installed ros v1 on /dev/vda", "ros: install done; powering off"} {
+		if _, err := vm.WaitFor(ctx, line); err != nil {
+			t.Fatalf("unattended install: %v", err)
+		}
+	}
+	if err := vm.Wait(ctx); err != nil {
+		t.Fatalf("power off after the install: %v", err)
+	}
+	vm.Close()
+
+	m := boot(t, img, qemu.Config{Image: blank})
+	m.expectSlots("A:good:v1* B:empty:")
 }
