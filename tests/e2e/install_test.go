@@ -20,13 +20,7 @@ import (
 func TestInstall(t *testing.T) {
 	set := upgradeImages(t)
 	img := set.v1
-	blank := filepath.Join(t.TempDir(), "disk.raw")
-	if err := os.WriteFile(blank, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(blank, 3<<30); err != nil {
-		t.Fatal(err)
-	}
+	blank := blankDisk(t)
 	srv := newBundleServer(t)
 	userData := filepath.Join(t.TempDir(), "user-data")
 	if err := os.WriteFile(userData, []byte("#cloud-config\nhostname: installed-box\n"), 0o644); err != nil {
@@ -75,13 +69,7 @@ func TestInstall(t *testing.T) {
 // from slot A.
 func TestInstallMenuEntry(t *testing.T) {
 	img := upgradeImages(t).v1
-	blank := filepath.Join(t.TempDir(), "disk.raw")
-	if err := os.WriteFile(blank, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(blank, 3<<30); err != nil {
-		t.Fatal(err)
-	}
+	blank := blankDisk(t)
 	vm := qemutest.Start(t, withSSH(qemu.Config{Image: img.Base + ".iso", Disks: []qemu.Disk{{Path: blank, Format: "raw"}}}))
 	ctx, cancel := context.WithTimeout(t.Context(), bootTimeout)
 	defer cancel()
@@ -107,4 +95,17 @@ func TestInstallMenuEntry(t *testing.T) {
 
 	m := boot(t, img, qemu.Config{Image: blank})
 	m.expectSlots("A:good:v1* B:empty:")
+}
+
+// blankDisk returns a sparse 3 GiB raw disk with nothing on it.
+func blankDisk(t *testing.T) string {
+	t.Helper()
+	blank := filepath.Join(t.TempDir(), "disk.raw")
+	if err := os.WriteFile(blank, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(blank, 3<<30); err != nil {
+		t.Fatal(err)
+	}
+	return blank
 }
