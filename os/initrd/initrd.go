@@ -47,12 +47,18 @@ type Config struct {
 	Debug    bool          // ros.debug: run /bin/sh of the root before switching
 	Init     string        // init=: program to run in the new root
 	RootWait time.Duration // ros.rootwait=SECONDS: how long to wait for the root device
+	// THP is the transparent huge pages mode to set (THPMode), or "" when
+	// transparent_hugepage= on the command line has chosen.
+	THP string
 }
 
 // ParseConfig reads the ros.* parameters of a kernel command line.
 func ParseConfig(line string) (Config, error) {
 	c := cmdline.Parse(line)
-	cfg := Config{Init: DefaultInit, RootWait: 10 * time.Second}
+	cfg := Config{Init: DefaultInit, RootWait: 10 * time.Second, THP: THPMode}
+	if c.Has("transparent_hugepage") {
+		cfg.THP = ""
+	}
 	if v, ok := c.Get("ros.slot"); ok {
 		if v != "A" && v != "B" {
 			return cfg, fmt.Errorf("ros.slot=%q: want A or B", v)

@@ -17,10 +17,12 @@ func TestParseConfig(t *testing.T) {
 		want    Config
 		wantErr bool
 	}{
-		{"console=ttyS0", Config{Init: "/sbin/init", RootWait: 10 * time.Second}, false},
-		{"ros.slot=B ros.debug", Config{Slot: "B", Debug: true, Init: "/sbin/init", RootWait: 10 * time.Second}, false},
-		{"ros.live ros.rootwait=30 init=/bin/sh", Config{Live: true, Init: "/bin/sh", RootWait: 30 * time.Second}, false},
-		{"init=relative", Config{Init: "/sbin/init", RootWait: 10 * time.Second}, false},
+		{"console=ttyS0", Config{Init: "/sbin/init", RootWait: 10 * time.Second, THP: "never"}, false},
+		{"ros.slot=B ros.debug", Config{Slot: "B", Debug: true, Init: "/sbin/init", RootWait: 10 * time.Second, THP: "never"}, false},
+		{"ros.live ros.rootwait=30 init=/bin/sh", Config{Live: true, Init: "/bin/sh", RootWait: 30 * time.Second, THP: "never"}, false},
+		{"init=relative", Config{Init: "/sbin/init", RootWait: 10 * time.Second, THP: "never"}, false},
+		{"transparent_hugepage=madvise", Config{Init: "/sbin/init", RootWait: 10 * time.Second}, false},
+		{"ros.transparent_hugepage=x", Config{Init: "/sbin/init", RootWait: 10 * time.Second, THP: "never"}, false},
 		{"ros.slot=C", Config{}, true},
 		{"ros.rootwait=soon", Config{}, true},
 	}

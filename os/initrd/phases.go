@@ -21,6 +21,7 @@ func Phases() []Phase {
 	return []Phase{
 		{"kernel-fs", mountKernelFS},
 		{"cmdline", readCmdline},
+		{"hugepages", setHugepages},
 		{"modules", loadModules},
 		{"find-root", findRoot},
 		{"mount-root", mountRoot},
