@@ -193,6 +193,7 @@ func (t *Task) create(ctx context.Context) error {
 			return fmt.Errorf("spec of %s: %w", t.Name(), err)
 		}
 	}
+	withShimGroup(spec, ShimGroup)
 	c, err := t.Client.NewContainer(ctx, t.Name(),
 		containerd.WithSpec(spec),
 		containerd.WithContainerLabels(map[string]string{"org.ros.bundle": t.Bundle.Path}))
