@@ -47,6 +47,18 @@ func TestBoot(t *testing.T) {
 					t.Errorf("service %s: task %+v, want RUNNING (tasks: %v)", s, tasks[s], tasks)
 				}
 			}
+			// One containerd shim serves every service (containers.ShimGroup).
+			shims := map[string]bool{}
+			for _, tk := range tasks {
+				shims[tk.shim] = true
+			}
+			if len(shims) != 1 {
+				t.Errorf("services are served by %d shims, want 1: %v", len(shims), tasks)
+			}
+			// Stage 1 turned transparent huge pages off (os/initrd THPMode).
+			if got := m.ssh("cat /sys/kernel/mm/transparent_hugepage/enabled"); !strings.Contains(got, "[never]") {
+				t.Errorf("transparent huge pages: %q, want [never]", got)
+			}
 		})
 	}
 }
@@ -59,7 +71,7 @@ func TestServiceRestart(t *testing.T) {
 	if before.status != "RUNNING" {
 		t.Fatalf("ntpd before kill: %+v, want RUNNING", before)
 	}
-	m.ssh("ctr -n services.ros tasks kill -s SIGKILL ntpd")
+	m.root("kill -9 " + before.pid)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		after := m.tasks()["ntpd"]
@@ -74,17 +86,31 @@ func TestServiceRestart(t *testing.T) {
 	}
 }
 
-type task struct{ pid, status string }
+// task is a service's containerd task as containerd's own state shows it.
+type task struct {
+	pid, status string
+	shim        string // the address of the shim serving it
+}
 
-var taskLine = regexp.MustCompile(`(?m)^(\S+)\s+(\d+)\s+(\S+)\s*$`)
+var taskLine = regexp.MustCompile(`(?m)^(\S+) (\d+) (RUNNING|STOPPED) (\S*)$`)
 
-// tasks lists the containerd tasks in the services.ros namespace.
+// taskState prints, for each task containerd keeps in namespace
+// services.ros, "NAME PID STATUS SHIM-ADDRESS": containerd writes a
+// bundle per task with the pid runc started and the address of its shim;
+// the task is RUNNING while that process lives and is not a zombie.
+const taskState = `cd /run/containerd/io.containerd.runtime.v2.task/services.ros 2>/dev/null || exit 0
+for d in */; do n=${d%/}; p=$(cat $n/init.pid 2>/dev/null); s=STOPPED
+[ -n "$p" ] && [ -d /proc/$p ] && ! grep -q '^State:.*Z' /proc/$p/status && s=RUNNING
+echo "$n ${p:-0} $s $(cat $n/address 2>/dev/null)"; done`
+
+// tasks lists the containerd tasks in the services.ros namespace, read
+// from containerd's state and /proc rather than from rosd.
 func (m *machine) tasks() map[string]task {
 	m.t.Helper()
-	out := m.ssh("ctr -n services.ros tasks ls")
+	out := m.root(taskState)
 	tasks := map[string]task{}
 	for _, f := range taskLine.FindAllStringSubmatch(out, -1) {
-		tasks[f[1]] = task{pid: f[2], status: f[3]}
+		tasks[f[1]] = task{pid: f[2], status: f[3], shim: f[4]}
 	}
 	return tasks
 }
