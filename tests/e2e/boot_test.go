@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"regexp"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ros-os/ros/pkg/qemu"
+	"github.com/ros-os/ros/pkg/qemu/qemutest"
 )
 
 // systemServices run in every image built from yml/ros.yml.
@@ -117,3 +119,47 @@ func (m *machine) tasks() map[string]task {
 
 // console returns the console text so far, for messages.
 func (m *machine) console() string { return m.vm.Console() }
+
+// TestDebugShellMenuEntry picks the live ISO's debug-shell entry in GRUB's
+// menu: stage 1 must start a shell in the mounted root on the console,
+// and leaving it must let the boot go on to services ready.
+func TestDebugShellMenuEntry(t *testing.T) {
+	img := testImages(t)
+	cfg := qemu.Config{Image: img.Base + ".iso"}
+	m := &machine{t: t, vm: qemutest.Start(t, withSSH(cfg)), cfg: cfg, key: img.Key}
+	ctx, cancel := context.WithTimeout(t.Context(), bootTimeout)
+	defer cancel()
+	if _, err := m.vm.WaitFor(ctx, "executed automatically"); err != nil {
+		t.Fatalf("GRUB menu: %v", err)
+	}
+	// "v" moves GRUB's highlight down: live, debug shell, install.
+	if err := m.vm.Send("v\r"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.vm.WaitForRegexp(ctx, regexp.MustCompile(`Command line: .*ros\.debug`)); err != nil {
+		t.Fatalf("choosing the debug-shell entry: %v", err)
+	}
+	if _, err := m.vm.WaitFor(ctx, "exit it to continue booting"); err != nil {
+		t.Fatalf("stage 1 did not offer the shell: %v", err)
+	}
+	// The typed line holds $((6*7)), not 42: only a shell that ran it in
+	// the OS's root prints the answer.
+	answered := false
+	for try := 0; try < 5 && !answered; try++ {
+		if err := m.vm.Send("test -x /usr/bin/ros && echo in-root-$((6*7))\r"); err != nil {
+			t.Fatal(err)
+		}
+		wait, stop := context.WithTimeout(ctx, 10*time.Second)
+		_, err := m.vm.WaitFor(wait, "in-root-42")
+		stop()
+		answered = err == nil
+	}
+	if !answered {
+		t.Fatalf("the debug shell did not run a command in the root:\n%s", m.vm.ConsoleTail(15))
+	}
+	if err := m.vm.Send("exit\r"); err != nil {
+		t.Fatal(err)
+	}
+	m.waitReady()
+	m.ssh("true")
+}
