@@ -21,7 +21,7 @@ DEPS := mmdebstrap squashfs-tools kmod cpio xz-utils zstd \
 # compiling a second, bundled copy.
 export GOFLAGS := -tags=libsqlite3
 
-.PHONY: all deps build bin test test-race test-short bench demo run lint fuzz soak fmt clean schema
+.PHONY: all deps build bin test test-race test-static test-short bench demo run lint fuzz soak fmt clean schema
 
 all: build
 
@@ -51,7 +51,7 @@ build: bin
 # image builds and QEMU boots (root is needed for some; CI runs as root).
 test: lint
 	$(GO) test -count=1 -timeout 80m ./...
-	$(MAKE) test-race
+	$(MAKE) test-race test-static
 
 # The packages that run goroutines against each other, under the race
 # detector: the daemon (with its containerd integration tests), the
@@ -60,6 +60,12 @@ test: lint
 test-race:
 	$(GO) test -race -count=1 -timeout 20m ./os/rosd/... ./pkg/supervisor/... ./pkg/api/... ./upgrade/...
 	$(GO) test -race -short -count=1 ./pkg/qemu/...
+
+# The state store linked as the machine links it (pkg/recipe `static:
+# true`): static, with the linker's wrap of raft_uv_init (pkg/state).
+test-static:
+	$(GO) test -count=1 -tags 'libsqlite3 netgo osusergo rosstatic' \
+		-ldflags '-linkmode=external -extldflags=-static' ./pkg/state
 
 # Unit tests only: no image builds, no QEMU, no root.
 test-short:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,17 @@ func TestBoot(t *testing.T) {
 			}
 			if len(shims) != 1 {
 				t.Errorf("services are served by %d shims, want 1: %v", len(shims), tasks)
+			}
+			// raft's open segments are 1 MiB (pkg/state SegmentSize), not its
+			// 8 MiB default: on the live ISO, /var is RAM.
+			segs := m.root("nsenter -t 1 -m /bin/busybox sh -c 'for f in /var/lib/ros/db/open-*; do /bin/busybox stat -c \"%s %n\" $f; done'")
+			if !strings.Contains(segs, "open-") {
+				t.Errorf("no raft open segments in /var/lib/ros/db: %q", segs)
+			}
+			for _, line := range strings.Split(segs, "\n") {
+				if size, err := strconv.Atoi(field(line, 0)); err != nil || size > 1<<20 {
+					t.Errorf("raft open segment %q: want at most 1 MiB", line)
+				}
 			}
 			// Stage 1 turned transparent huge pages off (os/initrd THPMode).
 			if got := m.ssh("cat /sys/kernel/mm/transparent_hugepage/enabled"); !strings.Contains(got, "[never]") {
