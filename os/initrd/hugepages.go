@@ -20,7 +20,7 @@ const thpSwitch = "/sys/kernel/mm/transparent_hugepage/enabled"
 // 44 MiB on a 1 GiB machine, held back from everything; and Go heaps get
 // 2 MiB pages whether or not their programs touch them. Measured on
 // yml/ros.yml at 1 GiB: memory in use after boot (MemTotal - MemAvailable)
-// 275 MiB with THP always, 87 MiB with never; anonymous memory 63 MiB and
+// 269 MiB with THP always, 87 MiB with never; anonymous memory 62 MiB and
 // 35 MiB. A machine that wants huge pages for a database says
 // transparent_hugepage=madvise.
 const THPMode = "never"

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ros-os/ros/pkg/qemu"
-	"github.com/ros-os/ros/pkg/qemu/qemutest"
 )
 
 // systemServices run in every image built from yml/ros.yml.
@@ -137,17 +136,11 @@ func (m *machine) console() string { return m.vm.Console() }
 // and leaving it must let the boot go on to services ready.
 func TestDebugShellMenuEntry(t *testing.T) {
 	img := testImages(t)
-	cfg := qemu.Config{Image: img.Base + ".iso"}
-	m := &machine{t: t, vm: qemutest.Start(t, withSSH(cfg)), cfg: cfg, key: img.Key}
+	m := start(t, img, qemu.Config{Image: img.Base + ".iso"})
 	ctx, cancel := context.WithTimeout(t.Context(), bootTimeout)
 	defer cancel()
-	if _, err := m.vm.WaitFor(ctx, "executed automatically"); err != nil {
-		t.Fatalf("GRUB menu: %v", err)
-	}
-	// "v" moves GRUB's highlight down: live, debug shell, install.
-	if err := m.vm.Send("v\r"); err != nil {
-		t.Fatal(err)
-	}
+	// The live ISO's menu: live, debug shell, install.
+	pickMenuEntry(ctx, t, m.vm, 1)
 	if _, err := m.vm.WaitForRegexp(ctx, regexp.MustCompile(`Command line: .*ros\.debug`)); err != nil {
 		t.Fatalf("choosing the debug-shell entry: %v", err)
 	}

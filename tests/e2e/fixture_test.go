@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,9 +152,28 @@ type machine struct {
 // boot starts cfg with an SSH port forward and waits for services ready.
 func boot(t *testing.T, img images, cfg qemu.Config) *machine {
 	t.Helper()
-	m := &machine{t: t, vm: qemutest.Start(t, withSSH(cfg)), cfg: cfg, key: img.Key}
+	m := start(t, img, cfg)
 	m.waitReady()
 	return m
+}
+
+// start starts cfg with an SSH port forward and returns at once, for a
+// test that acts on the console before services are ready.
+func start(t *testing.T, img images, cfg qemu.Config) *machine {
+	t.Helper()
+	return &machine{t: t, vm: qemutest.Start(t, withSSH(cfg)), cfg: cfg, key: img.Key}
+}
+
+// pickMenuEntry waits for GRUB's menu on vm's console and picks the entry
+// down steps below the default ("v" moves the highlight down).
+func pickMenuEntry(ctx context.Context, t *testing.T, vm *qemu.VM, down int) {
+	t.Helper()
+	if _, err := vm.WaitFor(ctx, "executed automatically"); err != nil {
+		t.Fatalf("GRUB menu: %v", err)
+	}
+	if err := vm.Send(strings.Repeat("v", down) + "\r"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // withSSH adds the SSH forward and the default memory to cfg.

@@ -73,13 +73,8 @@ func TestInstallMenuEntry(t *testing.T) {
 	vm := qemutest.Start(t, withSSH(qemu.Config{Image: img.Base + ".iso", Disks: []qemu.Disk{{Path: blank, Format: "raw"}}}))
 	ctx, cancel := context.WithTimeout(t.Context(), bootTimeout)
 	defer cancel()
-	if _, err := vm.WaitFor(ctx, "executed automatically"); err != nil {
-		t.Fatalf("GRUB menu: %v", err)
-	}
-	// "v" moves GRUB's highlight down: live, debug shell, install.
-	if err := vm.Send("vv\r"); err != nil {
-		t.Fatal(err)
-	}
+	// The live ISO's menu: live, debug shell, install.
+	pickMenuEntry(ctx, t, vm, 2)
 	if _, err := vm.WaitForRegexp(ctx, regexp.MustCompile(`Command line: .*ros\.install\.device=auto`)); err != nil {
 		t.Fatalf("choosing the install entry: %v", err)
 	}
