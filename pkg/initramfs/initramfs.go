@@ -25,18 +25,25 @@ import (
 	"github.com/ros-os/ros/pkg/kmod"
 )
 
-// DefaultModules are the modules (with their dependencies) stage 1 needs to
-// find and mount a root on virtio, SATA, IDE (QEMU's CD-ROM), NVMe and USB
-// disks, CDs and the squashfs/overlay/ext4/vfat filesystems. crc32c_generic
+// DefaultModules are the modules (with their dependencies) stage 1 loads by
+// name whatever the hardware: the squashfs/overlay/ext4/vfat/isofs
+// filesystems and the loop device, which no device asks for. crc32c_generic
 // is the provider ext4 and jbd2 ask for through a soft dependency.
 var DefaultModules = []string{
-	"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "ahci", "ata_piix", "nvme",
-	"usb-storage", "uas", "xhci_pci", "ehci_pci", "squashfs", "overlay", "isofs", "loop",
-	"ext4", "vfat", "nls_cp437", "nls_iso8859_1", "crc32c_generic",
+	"squashfs", "overlay", "isofs", "loop", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "crc32c_generic",
 }
 
-// ModuleListPath is where the archive lists the modules stage 1 loads, one
-// name per line (the Options.Modules given to Build).
+// DefaultDrivers are the drivers (with their dependencies) the initramfs
+// carries for root disks and CDs on virtio, SATA, IDE (QEMU's CD-ROM), NVMe
+// and USB. Stage 1 loads one only when coldplug finds its device: a driver
+// for absent hardware costs memory for as long as the machine runs.
+var DefaultDrivers = []string{
+	"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "ahci", "ata_piix", "nvme",
+	"usb-storage", "uas", "xhci_pci", "ehci_pci",
+}
+
+// ModuleListPath is where the archive lists the modules stage 1 loads by
+// name, one per line (the Options.Modules given to Build).
 const ModuleListPath = "etc/ros-initrd/modules"
 
 // RootfsPath is the archive path of an embedded root filesystem.
@@ -50,9 +57,13 @@ type Options struct {
 	// ModulesDir is a lib/modules/<version> directory indexed by depmod.
 	// Empty means a kernel with everything built in: no modules are added.
 	ModulesDir string
-	// Modules are the module names or aliases to include (dependencies and
-	// soft dependencies are added). Nil means DefaultModules.
+	// Modules are the module names or aliases to include and load at boot
+	// (dependencies and soft dependencies are added). Nil means
+	// DefaultModules.
 	Modules []string
+	// Drivers are included too, but loaded only for a device present (by
+	// modalias). Nil means DefaultDrivers.
+	Drivers []string
 	// RootfsSquashfs, when set, is appended as /rootfs.squashfs.
 	RootfsSquashfs string
 	// ModTime stamps every member; the zero value means the Unix epoch.
@@ -212,11 +223,14 @@ func addModules(t tree, opt Options) error {
 	if err != nil {
 		return err
 	}
-	names := opt.Modules
+	names, drivers := opt.Modules, opt.Drivers
 	if names == nil {
 		names = DefaultModules
 	}
-	mods, err := ix.Resolve(names...)
+	if drivers == nil {
+		drivers = DefaultDrivers
+	}
+	mods, err := ix.Resolve(append(append([]string(nil), names...), drivers...)...)
 	if err != nil {
 		return err
 	}

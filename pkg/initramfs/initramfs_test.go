@@ -101,7 +101,7 @@ func needCpio(t *testing.T) {
 func TestBuildFixture(t *testing.T) {
 	needCpio(t)
 	dir := fixtureModules(t)
-	opt := Options{InitData: []byte("#!init\n"), ModulesDir: dir, Modules: []string{"fs-ext4", "virtio_blk", "squashfs"}}
+	opt := Options{InitData: []byte("#!init\n"), ModulesDir: dir, Modules: []string{"fs-ext4", "squashfs"}, Drivers: []string{"virtio_blk"}}
 	var buf bytes.Buffer
 	if err := Build(context.Background(), &buf, opt); err != nil {
 		t.Fatalf("Build() = %v", err)
@@ -146,7 +146,7 @@ func TestBuildFixture(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kmod.Open(extracted) = %v", err)
 	}
-	mods, err := ix.Resolve(opt.Modules...)
+	mods, err := ix.Resolve(append(opt.Modules, opt.Drivers...)...)
 	if err != nil {
 		t.Fatalf("Resolve(extracted) = %v", err)
 	}
@@ -161,8 +161,8 @@ func TestBuildFixture(t *testing.T) {
 		t.Errorf("extracted modules.alias still names snd, which was not included")
 	}
 	list, _ := os.ReadFile(filepath.Join(out, ModuleListPath))
-	if string(list) != "fs-ext4\nvirtio_blk\nsquashfs\n" {
-		t.Errorf("%s = %q, want the requested modules", ModuleListPath, list)
+	if string(list) != "fs-ext4\nsquashfs\n" {
+		t.Errorf("%s = %q, want the requested modules and no drivers (coldplug loads those)", ModuleListPath, list)
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, "init")); string(b) != "#!init\n" {
 		t.Errorf("init = %q, want the InitData", b)
@@ -181,7 +181,7 @@ func TestBuildReproducibleWithRootfs(t *testing.T) {
 	if err := os.WriteFile(initPath, []byte("binary"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	opt := Options{Init: initPath, ModulesDir: dir, Modules: []string{"ext4"}, RootfsSquashfs: sq}
+	opt := Options{Init: initPath, ModulesDir: dir, Modules: []string{"ext4"}, Drivers: []string{}, RootfsSquashfs: sq}
 	var a, b bytes.Buffer
 	if err := Build(context.Background(), &a, opt); err != nil {
 		t.Fatalf("Build() = %v", err)
@@ -219,7 +219,8 @@ func TestBuildErrors(t *testing.T) {
 		want error
 	}{
 		{"no init", Options{ModulesDir: dir}, ErrNoInit},
-		{"unknown module", Options{InitData: []byte{1}, ModulesDir: dir, Modules: []string{"nope"}}, kmod.ErrNotFound},
+		{"unknown module", Options{InitData: []byte{1}, ModulesDir: dir, Modules: []string{"nope"}, Drivers: []string{}}, kmod.ErrNotFound},
+		{"unknown driver", Options{InitData: []byte{1}, ModulesDir: dir, Modules: []string{"ext4"}, Drivers: []string{"nope"}}, kmod.ErrNotFound},
 		{"no depmod", Options{InitData: []byte{1}, ModulesDir: t.TempDir()}, kmod.ErrNoModulesDep},
 		{"missing rootfs", Options{InitData: []byte{1}, RootfsSquashfs: "/nonexistent/rootfs.squashfs"}, os.ErrNotExist},
 	}
