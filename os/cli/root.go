@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	rosinit "github.com/ros-os/ros/os/init"
 	"github.com/ros-os/ros/os/rosd"
 )
 
@@ -53,7 +52,7 @@ running machine.`,
 	root.AddCommand(newVersionCmd(), rosd.NewCommand(Version))
 	root.AddCommand(newServiceCmd(env), newConfigCmd(env), newEventsCmd(env), newEngineCmd(env), docker)
 	root.AddCommand(newOSCmd(env), newInstallCmd(env), newKeygenCmd())
-	root.AddCommand(rosinit.NewPowerCommands()...)
+	root.AddCommand(newPowerCommands()...)
 	for _, ext := range exts {
 		ext(root)
 	}
@@ -116,12 +115,9 @@ func exitCode(err error, name string, stderr io.Writer) int {
 }
 
 // multiCall maps the names ros answers to when called through a symlink:
-// /sbin/init is ros as PID 1, /usr/bin/system-docker the docker-like
-// client of the system services.
+// /usr/bin/system-docker is the docker-like client of the system services.
+// (PID 1 is a program of its own: os/cmd/ros-init.)
 var multiCall = map[string]func(ctx context.Context, env *apiEnv, args []string, stdout, stderr io.Writer) error{
-	"init": func(ctx context.Context, _ *apiEnv, args []string, _, _ io.Writer) error {
-		return rosinit.Main(ctx, args)
-	},
 	// Inside a socket-activated service: hand over the sockets, exec.
 	rosd.ActivateName: func(_ context.Context, _ *apiEnv, args []string, _, _ io.Writer) error {
 		return rosd.Activate(args)

@@ -3,26 +3,8 @@ package rosinit
 import (
 	"fmt"
 
-	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
-
-// NewPowerCommands returns `reboot`, `halt` and `poweroff`: each asks PID 1
-// for an orderly shutdown by sending it the signal of that action.
-func NewPowerCommands() []*cobra.Command {
-	var cmds []*cobra.Command
-	for _, a := range []Action{ActionReboot, ActionHalt, ActionPoweroff} {
-		cmds = append(cmds, &cobra.Command{
-			Use:   a.String(),
-			Short: fmt.Sprintf("Shut the machine down in order, then %s", a),
-			Args:  cobra.NoArgs,
-			RunE: func(*cobra.Command, []string) error {
-				return RequestShutdown(a)
-			},
-		})
-	}
-	return cmds
-}
 
 // RequestShutdown sends PID 1 the signal asking for a.
 func RequestShutdown(a Action) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -78,6 +79,9 @@ func (i *Init) Run(ctx context.Context) error {
 		OOMScoreAdj: SystemOOMScoreAdj, Warn: i.warn,
 	})
 	i.say("boot done in %s", ms(time.Since(start)))
+	// The boot phases read every module file into the heap; PID 1 then
+	// mostly waits, so give those pages back now rather than over minutes.
+	debug.FreeOSMemory()
 
 	var action Action
 	for action == ActionNone {

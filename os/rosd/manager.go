@@ -14,6 +14,7 @@ import (
 	"github.com/ros-os/ros/pkg/api"
 	"github.com/ros-os/ros/pkg/containers"
 	"github.com/ros-os/ros/pkg/supervisor"
+	"github.com/ros-os/ros/pkg/tasks"
 )
 
 // Origins of a service: containers/services/ of the booted image, or
@@ -143,7 +144,7 @@ func (m *manager) start(name string) error {
 	if s.done != nil {
 		return nil
 	}
-	task := &containers.Task{
+	task := &tasks.Task{
 		Client:    m.client,
 		Namespace: m.d.opts.Namespace,
 		Bundle:    s.bundle,

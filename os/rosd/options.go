@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/ros-os/ros/pkg/configapply"
-	"github.com/ros-os/ros/pkg/containers"
 	"github.com/ros-os/ros/pkg/datasource"
 	"github.com/ros-os/ros/pkg/supervisor"
+	"github.com/ros-os/ros/pkg/tasks"
 	"github.com/ros-os/ros/upgrade"
 )
 
@@ -108,7 +108,7 @@ func (o *Options) defaults() {
 	def(&o.Group, "ros")
 	def(&o.Binary, "/usr/bin/ros")
 	def(&o.Address, "/run/containerd/containerd.sock")
-	def(&o.Namespace, containers.DefaultNamespace)
+	def(&o.Namespace, tasks.DefaultNamespace)
 	def(&o.RuncBinary, "/usr/bin/runc")
 	def(&o.RuncRoot, "/run/runc")
 	if o.NetworkDeadline <= 0 {

@@ -23,6 +23,7 @@ import (
 	"github.com/ros-os/ros/pkg/configapply"
 	"github.com/ros-os/ros/pkg/containers"
 	"github.com/ros-os/ros/pkg/supervisor"
+	"github.com/ros-os/ros/pkg/tasks"
 )
 
 // syncBuffer is a console the test can read while rosd writes.
@@ -257,7 +258,7 @@ func TestRosdIntegration(t *testing.T) {
 	}
 	defer client.Close()
 	t.Logf("containerd answering after %s", time.Since(cdStart).Round(time.Millisecond))
-	cctx := namespaces.WithNamespace(context.Background(), containers.DefaultNamespace)
+	cctx := namespaces.WithNamespace(context.Background(), tasks.DefaultNamespace)
 
 	var evMu sync.Mutex
 	var waits []time.Duration
@@ -288,7 +289,7 @@ func TestRosdIntegration(t *testing.T) {
 			},
 		}
 	}
-	tasks := func() map[string]containerd.ProcessStatus {
+	taskStatus := func() map[string]containerd.ProcessStatus {
 		got := map[string]containerd.ProcessStatus{}
 		cs, err := client.Containers(cctx)
 		if err != nil {
@@ -357,8 +358,8 @@ func TestRosdIntegration(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(tmp, "log", "onboot-000-first.log")); !strings.Contains(string(b), "first ran") {
 		t.Errorf("onboot-000-first.log = %q, want the container's output", b)
 	}
-	if st := tasks(); st["sleeper"] != containerd.Running {
-		t.Errorf("tasks in %s = %v, want sleeper running", containers.DefaultNamespace, st)
+	if st := taskStatus(); st["sleeper"] != containerd.Running {
+		t.Errorf("tasks in %s = %v, want sleeper running", tasks.DefaultNamespace, st)
 	}
 	waitFor(t, "flaky to be restarted twice", 30*time.Second, func() bool {
 		evMu.Lock()
@@ -394,7 +395,7 @@ func TestRosdIntegration(t *testing.T) {
 	stable := time.Now()
 	waitFor(t, "ready line", 60*time.Second, func() bool { return strings.Contains(console.String(), ReadyLine+"\n") })
 	t.Logf("flaky made stable to %q: %s", ReadyLine, time.Since(stable).Round(time.Millisecond))
-	if st := tasks(); st["sleeper"] != containerd.Running || st["flaky"] != containerd.Running {
+	if st := taskStatus(); st["sleeper"] != containerd.Running || st["flaky"] != containerd.Running {
 		t.Errorf("tasks at ready = %v, want sleeper and flaky running", st)
 	}
 	con = console.String()
@@ -408,7 +409,7 @@ func TestRosdIntegration(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run() detached = %v, want nil", err)
 	}
-	if st := tasks(); st["sleeper"] != containerd.Running {
+	if st := taskStatus(); st["sleeper"] != containerd.Running {
 		t.Fatalf("after detach tasks = %v, want sleeper still running", st)
 	}
 	console2 := &syncBuffer{}
@@ -430,11 +431,11 @@ func TestRosdIntegration(t *testing.T) {
 	if order, _ := os.ReadFile(filepath.Join(out, "order")); string(order) != "000\n001\n003\n" {
 		t.Errorf("order after restart = %q, want onboot not rerun", order)
 	}
-	if st := tasks(); len(st) != 2 {
+	if st := taskStatus(); len(st) != 2 {
 		t.Errorf("containers after restart = %v, want exactly sleeper and flaky", st)
 	}
 
-	checkAPI(t, tmp, tree, tasks, hostnames)
+	checkAPI(t, tmp, tree, taskStatus, hostnames)
 
 	// Shutdown: every task stopped and deleted.
 	start = time.Now()
@@ -448,10 +449,10 @@ func TestRosdIntegration(t *testing.T) {
 		t.Fatal("rosd did not stop")
 	}
 	t.Logf("rosd stop (SIGTERM to tasks, delete): %s", time.Since(start).Round(time.Millisecond))
-	if st := tasks(); len(st) != 0 {
+	if st := taskStatus(); len(st) != 0 {
 		t.Errorf("containers after shutdown = %v, want none", st)
 	}
-	checkPersisted(t, opts(&syncBuffer{}), tasks)
+	checkPersisted(t, opts(&syncBuffer{}), taskStatus)
 	if errors.Is(ctx.Err(), context.Canceled) == false {
 		t.Error("context not cancelled")
 	}

@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"testing"
 
-	containerd "github.com/containerd/containerd"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -94,26 +93,6 @@ func TestParseMountOptions(t *testing.T) {
 		f, d := ParseMountOptions(tt.opts)
 		if f != tt.flags || d != tt.data {
 			t.Errorf("ParseMountOptions(%q) = %#x, %q, want %#x, %q", tt.opts, f, d, tt.flags, tt.data)
-		}
-	}
-}
-
-func TestReconcile(t *testing.T) {
-	tests := []struct {
-		has    bool
-		status containerd.ProcessStatus
-		want   Adoption
-	}{
-		{false, "", Create},
-		{true, containerd.Running, Adopt},
-		{true, containerd.Paused, Adopt},
-		{true, containerd.Stopped, Replace},
-		{true, containerd.Created, Replace},
-		{true, "", Replace},
-	}
-	for _, tt := range tests {
-		if got := Reconcile(tt.has, tt.status); got != tt.want {
-			t.Errorf("Reconcile(%v, %q) = %v, want %v", tt.has, tt.status, got, tt.want)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 // Package containers runs LinuxKit-layout container bundles
 // (/containers/{onboot,onshutdown,services}/<name>/ with config.json,
-// runtime.json and rootfs/): runtime.json preparation, one-shot runs with
-// runc, and supervised containerd tasks.
+// runtime.json and rootfs/): runtime.json preparation and one-shot runs
+// with runc. It does not link the containerd client, so that PID 1 (which
+// runs onshutdown bundles) stays small; package tasks runs bundles as
+// containerd tasks.
 package containers
 
 import (

@@ -26,7 +26,7 @@ func TestRepoImages(t *testing.T) {
 	}
 	checks := map[string]func(t *testing.T, files map[string]*tar.Header, data map[string][]byte, label map[string]any){
 		"kernel":     checkKernel,
-		"init":       wantFiles("usr/bin/ros", "usr/lib/ros/initrd-init", "sbin/init", "usr/bin/system-docker", "bin/busybox", "bin/sh", "etc/passwd", "etc/group", "etc/os-release", "etc/hosts", "etc/nsswitch.conf", "etc/ssl/certs/ca-certificates.crt"),
+		"init":       wantFiles("usr/bin/ros", "usr/bin/ros-init", "usr/lib/ros/initrd-init", "sbin/init", "usr/bin/system-docker", "bin/busybox", "bin/sh", "etc/passwd", "etc/group", "etc/os-release", "etc/hosts", "etc/nsswitch.conf", "etc/ssl/certs/ca-certificates.crt"),
 		"containerd": wantFiles("usr/bin/containerd", "usr/bin/containerd-shim-runc-v2", "usr/bin/runc", "usr/sbin/runc", "etc/containerd/config.toml", "lib/x86_64-linux-gnu/libc.so.6"),
 		"getty":      wantFiles("sbin/agetty", "bin/login", "usr/bin/rungetty", "etc/pam.d/login", "lib/x86_64-linux-gnu/security/pam_unix.so", "bin/sh"),
 		"sshd":       wantFiles("usr/sbin/sshd", "usr/bin/ssh-keygen", "etc/ssh/sshd_config", "usr/lib/ros/sshd-start", "bin/sh"),

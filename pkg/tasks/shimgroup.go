@@ -1,4 +1,4 @@
-package containers
+package tasks
 
 import specs "github.com/opencontainers/runtime-spec/specs-go"
 

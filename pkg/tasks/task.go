@@ -1,4 +1,7 @@
-package containers
+// Package tasks runs a container bundle (see package containers) as a
+// containerd task in the system services' namespace: created or adopted
+// from what containerd already holds, prepared, waited for and stopped.
+package tasks
 
 import (
 	"context"
@@ -16,6 +19,7 @@ import (
 	"github.com/containerd/containerd/namespaces"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/ros-os/ros/pkg/containers"
 	"github.com/ros-os/ros/pkg/supervisor"
 )
 
@@ -57,7 +61,7 @@ func Reconcile(hasContainer bool, taskStatus containerd.ProcessStatus) Adoption 
 type Task struct {
 	Client    *containerd.Client
 	Namespace string // default DefaultNamespace (runtime.json may override)
-	Bundle    Bundle
+	Bundle    containers.Bundle
 	Tree      string        // where runtime.json absolute paths point ("/")
 	LogPath   string        // stdout+stderr of the task
 	Grace     time.Duration // SIGTERM to SIGKILL when stopping (default 10 s)
@@ -68,7 +72,7 @@ type Task struct {
 
 	ran       bool
 	container containerd.Container
-	runtime   *Runtime
+	runtime   *containers.Runtime
 }
 
 // Name implements supervisor.Runner.
@@ -94,7 +98,7 @@ func (t *Task) ns() string {
 // Run implements supervisor.Runner.
 func (t *Task) Run(ctx context.Context, started func()) error {
 	if t.runtime == nil {
-		rt, err := ReadRuntime(t.Bundle.Path)
+		rt, err := containers.ReadRuntime(t.Bundle.Path)
 		if err != nil {
 			return err
 		}
@@ -128,7 +132,7 @@ func (t *Task) Run(ctx context.Context, started func()) error {
 		t.container = nil
 		return fmt.Errorf("create task %s: %w", t.Name(), err)
 	}
-	if err := PrepareProcess(t.Tree, int(task.Pid()), *t.runtime); err != nil {
+	if err := containers.PrepareProcess(t.Tree, int(task.Pid()), *t.runtime); err != nil {
 		t.log().Warn("prepare process (continuing)", "service", t.Name(), "err", err)
 	}
 	return t.wait(ctx, task, func() error {
@@ -180,11 +184,11 @@ func (t *Task) reconcile(ctx context.Context) (containerd.Task, error) {
 }
 
 func (t *Task) create(ctx context.Context) error {
-	steps := PlanPrepare(t.Tree, t.Bundle.Path, *t.runtime, HasLower(t.Bundle.Path))
-	if err := Apply(steps); err != nil {
+	steps := containers.PlanPrepare(t.Tree, t.Bundle.Path, *t.runtime, containers.HasLower(t.Bundle.Path))
+	if err := containers.Apply(steps); err != nil {
 		return fmt.Errorf("prepare %s: %w", t.Name(), err)
 	}
-	spec, err := ReadSpec(t.Bundle.Path)
+	spec, err := containers.ReadSpec(t.Bundle.Path)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func TestBoot(t *testing.T) {
 					t.Errorf("service %s: task %+v, want RUNNING (tasks: %v)", s, tasks[s], tasks)
 				}
 			}
-			// One containerd shim serves every service (containers.ShimGroup).
+			// One containerd shim serves every service (tasks.ShimGroup).
 			shims := map[string]bool{}
 			for _, tk := range tasks {
 				shims[tk.shim] = true
