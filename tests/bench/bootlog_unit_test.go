@@ -66,20 +66,23 @@ func TestParseBootLog(t *testing.T) {
 	}
 }
 
-func TestMemUsed(t *testing.T) {
+func TestReadMemory(t *testing.T) {
+	const full = "MemTotal:        1000000 kB\nMemFree:          500000 kB\nMemAvailable:     800000 kB\n" +
+		"Active(file):      100000 kB\nInactive(file):    150000 kB\nSReclaimable:       20000 kB\n"
 	tests := []struct {
-		meminfo     string
-		used, total int64
-		ok          bool
+		meminfo string
+		want    memory
+		ok      bool
 	}{
-		{"MemTotal:        1000000 kB\nMemFree:          500000 kB\nMemAvailable:     800000 kB\n", 200000 << 10, 1000000 << 10, true},
-		{"MemTotal: 1000 kB\n", 0, 0, false},
-		{"", 0, 0, false},
+		{full, memory{total: 1000000 << 10, used: 200000 << 10, held: 230000 << 10}, true},
+		{"MemTotal:        1000000 kB\nMemFree:          500000 kB\nMemAvailable:     800000 kB\n", memory{}, false},
+		{"MemTotal: 1000 kB\n", memory{}, false},
+		{"", memory{}, false},
 	}
 	for _, tt := range tests {
-		used, total, err := memUsed(tt.meminfo)
-		if (err == nil) != tt.ok || used != tt.used || total != tt.total {
-			t.Errorf("memUsed(%q) = %d, %d, %v, want %d, %d, ok %v", tt.meminfo, used, total, err, tt.used, tt.total, tt.ok)
+		got, err := readMemory(tt.meminfo)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("readMemory(%q) = %+v, %v, want %+v, ok %v", tt.meminfo, got, err, tt.want, tt.ok)
 		}
 	}
 }
