@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ros-os/ros/pkg/initramfs"
 )
 
 // The payload cache keeps built payloads by the hash of their tree and
@@ -35,7 +37,7 @@ func cachedPayload(ctx context.Context, cacheDir, tmp string, tree io.Reader, po
 	if err != nil {
 		return nil, fmt.Errorf("payload: spool tree: %w", err)
 	}
-	fmt.Fprintf(h, "\x00compression=%s\x00epoch=%d\x00modules=%s", compression(po.Compression), po.ModTime.Unix(), strings.Join(po.Modules, ","))
+	_, _ = io.WriteString(h, optionsKey(po)) // a hash never fails to write
 	entry := filepath.Join(cacheDir, hex.EncodeToString(h.Sum(nil))[:32])
 	if p, err := loadCached(entry); err == nil {
 		os.Remove(spool)
@@ -109,4 +111,17 @@ func storeCached(entry string, p *Payload) error {
 		return err
 	}
 	return nil
+}
+
+// optionsKey is what decides a payload besides its tree. The stage-1
+// module and driver lists are compiled into this program, not read from
+// the tree, so they are part of it: a new default must not reuse an
+// initramfs built with the old one.
+func optionsKey(po PayloadOptions) string {
+	mods := po.Modules
+	if mods == nil {
+		mods = initramfs.DefaultModules
+	}
+	return fmt.Sprintf("\x00compression=%s\x00epoch=%d\x00modules=%s\x00drivers=%s",
+		compression(po.Compression), po.ModTime.Unix(), strings.Join(mods, ","), strings.Join(initramfs.DefaultDrivers, ","))
 }

@@ -6,8 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ros-os/ros/pkg/initramfs"
 )
 
 // rosTree is the smallest tree BuildPayload accepts: a kernel, a command
@@ -79,5 +82,30 @@ func TestCachedPayload(t *testing.T) {
 	sq, _ := os.ReadFile(again.Squashfs)
 	if !bytes.Contains(initrd, sq) || !bytes.Contains(initrd, []byte("rootfs.squashfs")) {
 		t.Errorf("PXE initrd (%d bytes) does not carry the payload as rootfs.squashfs", len(initrd))
+	}
+}
+
+func TestOptionsKey(t *testing.T) {
+	base := PayloadOptions{Compression: "xz", ModTime: time.Unix(0, 0)}
+	with := func(f func(*PayloadOptions)) PayloadOptions { po := base; f(&po); return po }
+	tests := []struct {
+		name string
+		a, b PayloadOptions
+		same bool
+	}{
+		{"nil modules are the defaults", base, with(func(po *PayloadOptions) { po.Modules = initramfs.DefaultModules }), true},
+		{"other modules", base, with(func(po *PayloadOptions) { po.Modules = []string{"ext4"} }), false},
+		{"other compression", base, with(func(po *PayloadOptions) { po.Compression = "gzip" }), false},
+		{"other epoch", base, with(func(po *PayloadOptions) { po.ModTime = time.Unix(1, 0) }), false},
+	}
+	for _, tt := range tests {
+		if got := optionsKey(tt.a) == optionsKey(tt.b); got != tt.same {
+			t.Errorf("%s: keys equal = %v, want %v (%q, %q)", tt.name, got, tt.same, optionsKey(tt.a), optionsKey(tt.b))
+		}
+	}
+	for _, d := range initramfs.DefaultDrivers {
+		if !strings.Contains(optionsKey(base), d) {
+			t.Errorf("key %q leaves out driver %s: a new driver list would reuse old payloads", optionsKey(base), d)
+		}
 	}
 }
