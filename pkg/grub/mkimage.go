@@ -53,27 +53,35 @@ func BIOSImage(espPartition int) Image {
 }
 
 // Key returns the cache key: a hash of the image description and the
-// grub-mkimage version.
+// version of grub-mkimage and of the modules.
 func (img Image) Key(version string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", version, img.Format, img.Prefix, strings.Join(img.Modules, " "), img.Config)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// ModuleDir is where Debian installs GRUB's modules for format.
+// ModuleDir is where Debian installs the host's GRUB modules for format.
 func ModuleDir(format string) string { return filepath.Join("/usr/lib/grub", format) }
 
 // Build runs grub-mkimage for img, caching the result under
 // <cacheDir>/grub/<key>/<format>.img, and returns the image's path.
 func Build(ctx context.Context, img Image, cacheDir string) (string, error) {
-	if _, err := os.Stat(ModuleDir(img.Format)); err != nil {
+	modules, err := ModuleDirFor(ctx, img.Format, cacheDir)
+	if err != nil {
+		return "", fmt.Errorf("grub-mkimage %s: %w", img.Format, err)
+	}
+	if _, err := os.Stat(modules); err != nil {
 		return "", fmt.Errorf("grub-mkimage %s: GRUB modules missing (install grub-efi-amd64-bin / grub-pc-bin): %w", img.Format, err)
+	}
+	modID, err := modulesID(modules)
+	if err != nil {
+		return "", fmt.Errorf("grub-mkimage %s: %w", img.Format, err)
 	}
 	ver, err := exec.CommandContext(ctx, "grub-mkimage", "--version").Output()
 	if err != nil {
 		return "", fmt.Errorf("grub-mkimage --version: %w", err)
 	}
-	dir := filepath.Join(cacheDir, "grub", img.Key(strings.TrimSpace(string(ver))))
+	dir := filepath.Join(cacheDir, "grub", img.Key(strings.TrimSpace(string(ver))+" "+modID))
 	out := filepath.Join(dir, img.Format+".img")
 	if _, err := os.Stat(out); err == nil {
 		return out, nil
@@ -87,7 +95,7 @@ func Build(ctx context.Context, img Image, cacheDir string) (string, error) {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	args := []string{"-O", img.Format, "-d", ModuleDir(img.Format), "-o", tmp.Name(), "-p", img.Prefix}
+	args := []string{"-O", img.Format, "-d", modules, "-o", tmp.Name(), "-p", img.Prefix}
 	if img.Config != "" {
 		cfg := tmp.Name() + ".cfg"
 		if err := os.WriteFile(cfg, []byte(img.Config), 0o644); err != nil {

@@ -19,6 +19,15 @@ func TestBuildCached(t *testing.T) {
 		{EFIImage(), []byte("MZ")},
 		{BIOSImage(2), nil},
 	}
+	// The UEFI modules come from the shared cache (TestFetchEFIModules),
+	// not from a download into each test's empty one.
+	if os.Getenv(EFIModulesEnv) == "" {
+		if shared, err := DefaultCacheDir(); err == nil {
+			if dir, err := ModuleDirFor(context.Background(), "x86_64-efi", shared); err == nil {
+				t.Setenv(EFIModulesEnv, dir)
+			}
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.img.Format, func(t *testing.T) {
 			if _, err := os.Stat(ModuleDir(tt.img.Format)); err != nil {

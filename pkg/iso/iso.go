@@ -87,7 +87,10 @@ func Write(ctx context.Context, o Options) error {
 		stage,
 		"--", "-volid", grub.ISOLabel,
 	}
-	cmd := exec.CommandContext(ctx, "grub-mkrescue", args...)
+	cmd, err := mkrescue(ctx, o.CacheDir, args)
+	if err != nil {
+		return fmt.Errorf("write iso %s: %w", o.Out, err)
+	}
 	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.Remove(tmp)
@@ -149,4 +152,36 @@ func lastLines(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// mkrescue returns the grub-mkrescue command for args. grub-mkrescue reads
+// each platform's modules from /usr/lib/grub/<platform> and has no option
+// to point one platform elsewhere, so when UEFI uses other modules than
+// the host's (grub.EFIModulesSuite), it runs in a private mount namespace
+// where those are bind-mounted over the host's x86_64-efi directory.
+func mkrescue(ctx context.Context, cacheDir string, args []string) (*exec.Cmd, error) {
+	if cacheDir == "" {
+		d, err := grub.DefaultCacheDir()
+		if err != nil {
+			return nil, err
+		}
+		cacheDir = d
+	}
+	efi, err := grub.ModuleDirFor(ctx, "x86_64-efi", cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	host := grub.ModuleDir("x86_64-efi")
+	if efi == host {
+		return exec.CommandContext(ctx, "grub-mkrescue", args...), nil
+	}
+	if _, err := os.Stat(host); err != nil {
+		return nil, fmt.Errorf("UEFI boot needs %s to exist (apt-get install grub-efi-amd64-bin): %w", host, err)
+	}
+	ns := []string{"--mount", "--propagation", "private"}
+	if os.Geteuid() != 0 {
+		ns = append(ns, "--map-root-user")
+	}
+	script := `mount --bind "$1" "$2" && shift 2 && exec grub-mkrescue "$@"`
+	return exec.CommandContext(ctx, "unshare", append(append(ns, "sh", "-c", script, "sh", efi, host), args...)...), nil
 }
