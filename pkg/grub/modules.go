@@ -52,7 +52,8 @@ func ModuleDirFor(ctx context.Context, format, cacheDir string) (string, error) 
 		return dir, nil
 	}
 	if err := fetchModules(ctx, cacheDir, dir, format); err != nil {
-		return "", fmt.Errorf("GRUB %s modules from Debian %s (%s): %w", format, EFIModulesSuite, EFIModulesPackage, err)
+		return "", fmt.Errorf("GRUB %s modules from Debian %s (%s): %w (%s=/usr/lib/grub/%s builds with the host's GRUB instead; under UEFI it then needs more than 256 MiB of RAM)",
+			format, EFIModulesSuite, EFIModulesPackage, err, EFIModulesEnv, format)
 	}
 	return dir, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -95,11 +96,16 @@ func TestModuleDirFor(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(seeded, "kernel.img"), []byte("core"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, format, env, cache string
 		want                     string
 		wantErr                  bool
 	}{
+		{name: "fetch fails: the error says how to do without", format: "x86_64-efi", cache: notADir, wantErr: true},
 		{name: "BIOS uses the host's modules", format: "i386-pc", env: good, want: ModuleDir("i386-pc")},
 		{name: "env override", format: "x86_64-efi", env: good, want: good},
 		{name: "env override without a core image", format: "x86_64-efi", env: t.TempDir(), wantErr: true},
@@ -111,6 +117,9 @@ func TestModuleDirFor(t *testing.T) {
 			got, err := ModuleDirFor(ctx, tt.format, tt.cache)
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Errorf("ModuleDirFor(%s) = %q, %v; want %q (error %v)", tt.format, got, err, tt.want, tt.wantErr)
+			}
+			if err != nil && tt.env == "" && !strings.Contains(err.Error(), EFIModulesEnv+"=") {
+				t.Errorf("ModuleDirFor(%s) error %q does not name %s", tt.format, err, EFIModulesEnv)
 			}
 		})
 	}
