@@ -1,17 +1,12 @@
 package grub
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path"
 	"path/filepath"
-	"strings"
 )
 
 // UEFI boots with the GRUB modules of a newer Debian release than the
@@ -56,44 +51,6 @@ func ModuleDirFor(ctx context.Context, format, cacheDir string) (string, error) 
 			format, EFIModulesSuite, EFIModulesPackage, err, EFIModulesEnv, format)
 	}
 	return dir, nil
-}
-
-// extractDir writes the regular files directly inside dir (a path in the
-// tar, without leading "./" or "/") to stage. Subdirectories, links and
-// everything else are skipped.
-func extractDir(r io.Reader, dir, stage string) error {
-	if err := os.MkdirAll(stage, 0o755); err != nil {
-		return err
-	}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read package tar: %w", err)
-		}
-		name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
-		if h.Typeflag != tar.TypeReg || path.Dir(name) != dir {
-			continue
-		}
-		if err := writeFile(filepath.Join(stage, path.Base(name)), tr); err != nil {
-			return err
-		}
-	}
-}
-
-func writeFile(p string, r io.Reader) error {
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return f.Close()
 }
 
 // modulesID identifies the modules in dir for cache keys: a hash of the
