@@ -3,6 +3,7 @@ package osimage
 import (
 	"archive/tar"
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,6 +107,23 @@ func TestOptionsKey(t *testing.T) {
 	for _, d := range initramfs.DefaultDrivers {
 		if !strings.Contains(optionsKey(base), d) {
 			t.Errorf("key %q leaves out driver %s: a new driver list would reuse old payloads", optionsKey(base), d)
+		}
+	}
+}
+
+// unread fails the test that reads it.
+type unread struct{ t *testing.T }
+
+func (u unread) Read([]byte) (int, error) {
+	u.t.Error("BuildPayload read the tree before refusing the compression")
+	return 0, io.ErrUnexpectedEOF
+}
+
+func TestBuildPayloadRefusesCompression(t *testing.T) {
+	for _, comp := range []string{"zstd", "lzo"} {
+		_, err := BuildPayload(t.Context(), unread{t}, filepath.Join(t.TempDir(), "p.squashfs"), PayloadOptions{Compression: comp})
+		if err == nil || !strings.Contains(err.Error(), comp) {
+			t.Errorf("BuildPayload(compression %q) = %v, want an error naming it", comp, err)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ros-os/ros/pkg/disk/payload"
 	"github.com/ros-os/ros/pkg/initramfs"
 	"github.com/ros-os/ros/pkg/squashfs"
 )
@@ -37,7 +38,7 @@ var ErrNotROS = errors.New("not a ros tree: no " + StageOnePath + " (put ros/ini
 
 // PayloadOptions tune BuildPayload.
 type PayloadOptions struct {
-	Compression string    // squashfs compressor, "xz" (default) or "gzip": GRUB reads no other
+	Compression string    // squashfs compressor: one of payload.Compressions ("" = xz)
 	ModTime     time.Time // every generated entry's time (SOURCE_DATE_EPOCH)
 	TempDir     string    // where the kernel and modules are staged
 	// Modules for the stage-1 initramfs; nil means initramfs.DefaultModules.
@@ -69,6 +70,9 @@ func (p *Payload) Close() error {
 // after the last entry it builds the stage-1 initramfs from them and adds it
 // as boot/initrd, so the tree streams straight into mksquashfs.
 func BuildPayload(ctx context.Context, tree io.Reader, out string, opts PayloadOptions) (*Payload, error) {
+	if err := payload.CheckCompression(compression(opts.Compression)); err != nil {
+		return nil, fmt.Errorf("build payload: %w", err)
+	}
 	dir, err := os.MkdirTemp(opts.TempDir, "ros-payload-")
 	if err != nil {
 		return nil, fmt.Errorf("build payload: %w", err)

@@ -30,7 +30,8 @@ var ErrNoMksquashfs = errors.New("mksquashfs not found (install squashfs-tools)"
 // Options tune the image.
 type Options struct {
 	// Compression is the compressor: "xz" (the default, smallest), "gzip",
-	// "zstd", "lz4", "lzo" or "lzma". GRUB 2.06 reads only xz and gzip.
+	// "zstd", "lz4", "lzo" or "lzma". A ros payload is xz or gzip (see
+	// payload.Compressions).
 	Compression string
 	// Epoch is the filesystem time, in seconds since 1970 (SOURCE_DATE_EPOCH).
 	Epoch int64

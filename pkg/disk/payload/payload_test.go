@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +92,28 @@ func TestOpenBad(t *testing.T) {
 				t.Errorf("Open(%s) = %v, %v; want ErrInvalid", tt.name, p, err)
 			}
 		})
+	}
+}
+
+func TestCheckCompression(t *testing.T) {
+	tests := []struct {
+		comp string
+		ok   bool
+	}{
+		{"xz", true},
+		{"gzip", true},
+		{"", false},
+		{"zstd", false}, // mksquashfs writes it; GRUB cannot read it
+		{"lzo", false},  // GRUB reads it; go-diskfs could not
+		{"XZ", false},
+	}
+	for _, tt := range tests {
+		err := CheckCompression(tt.comp)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckCompression(%q) = %v, want ok=%v", tt.comp, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "xz, gzip") {
+			t.Errorf("CheckCompression(%q) = %v, want the choices named", tt.comp, err)
+		}
 	}
 }
