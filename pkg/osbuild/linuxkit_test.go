@@ -2,6 +2,7 @@ package osbuild
 
 import (
 	"archive/tar"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ros-os/ros/pkg/assemble"
 	"github.com/ros-os/ros/pkg/ocistore"
 )
 
@@ -88,4 +90,34 @@ func tarSummary(t *testing.T, path string) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+// TestBuildPassesCompression checks that Options.Compression reaches the
+// output formats (ros build --compression).
+func TestBuildPassesCompression(t *testing.T) {
+	dir := t.TempDir()
+	yml := filepath.Join(dir, "cmp.yml")
+	if err := os.WriteFile(yml, []byte(compareYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store, err := ocistore.Open(filepath.Join(dir, "oci"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, comp := range []string{"", "gzip"} {
+		var got *assemble.OutputOptions
+		capture := func(_ context.Context, _ string, tree io.Reader, oo assemble.OutputOptions) error {
+			got = &oo
+			_, err := io.Copy(io.Discard, tree)
+			return err
+		}
+		_, err := Build(t.Context(), Options{Files: []string{yml}, Formats: []string{"capture"}, Dir: dir, Store: store, Offline: true,
+			Outputs: assemble.Outputs{"capture": capture}, Compression: comp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == nil || got.Compression != comp {
+			t.Errorf("Compression %q: the output got %+v", comp, got)
+		}
+	}
 }

@@ -32,6 +32,9 @@ type Options struct {
 	ImagesDir string
 	Store     *ocistore.Store
 	Offline   bool // never pull from a registry
+	// Compression is the squashfs compressor of the payload and of
+	// kernel+squashfs ("" = xz).
+	Compression string
 	// Outputs is the format table; default assemble.DefaultOutputs().
 	Outputs assemble.Outputs
 	// Recipe tunes component image builds.
@@ -148,7 +151,7 @@ func Build(ctx context.Context, opts Options) (string, error) {
 	base := filepath.Join(dir, name)
 	err = assemble.BuildOutputs(ctx, cfg, src, base, formats, outs,
 		assemble.Options{ModTime: epoch, Logger: opts.Logger},
-		assemble.OutputOptions{ModTime: epoch})
+		assemble.OutputOptions{ModTime: epoch, Compression: opts.Compression})
 	if err != nil {
 		return "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ros-os/ros/os/cli"
+	"github.com/ros-os/ros/pkg/disk/payload"
 	"github.com/ros-os/ros/pkg/osbuild"
 )
 
@@ -39,6 +40,9 @@ Formats: ` + strings.Join(formatNames(), ", ") + `.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Files = args
+			if err := payload.CheckCompression(opts.Compression); err != nil {
+				return fmt.Errorf("--compression: %w", err)
+			}
 			if dryRun {
 				return osbuild.DryRun(cmd.OutOrStdout(), args)
 			}
@@ -69,11 +73,13 @@ Formats: ` + strings.Join(formatNames(), ", ") + `.`,
 	f.BoolVar(&dryRun, "dry-run", false, "validate and print the merged configuration; build nothing")
 	f.StringVar(&opts.ImagesDir, "images", "", "folder of component image recipes (default: the nearest images/ above the first file)")
 	f.BoolVar(&opts.Offline, "offline", false, "never pull images from a registry")
+	f.StringVar(&opts.Compression, "compression", "xz", "squashfs compressor of the payload: xz (smallest) or gzip (about 15% bigger, boots faster)")
 	f.StringVar(&opts.Version, "os-version", cli.Version, "OS version written into the image (usr/lib/ros/version); upgrades compare it")
 	f.StringVar(&bo.SignKey, "sign-key", "", "minisign secret key (ros keygen) to sign the bundle formats with")
 	f.StringVar(&bo.MinVersion, "min-version", "", "bundle formats: the oldest version this bundle upgrades from")
 	f.BoolVarP(&verbose, "verbose", "v", false, "show debug progress and the output of package and Go builds")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(formatNames(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions(payload.Compressions, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
