@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/binary"
 	"os"
 	"regexp"
 	"strconv"
@@ -81,6 +82,37 @@ func TestBoot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBootGzipPayload boots, under BIOS (GRUB 2.06's gzio), a disk built
+// with ros build --compression gzip: its slot A holds a gzip squashfs and
+// every system service runs.
+func TestBootGzipPayload(t *testing.T) {
+	img := gzipImages(t)
+	if got := slotCompression(t, img.Base+".raw", "A"); got != squashfsGzip {
+		t.Fatalf("slot A squashfs compression id %d, want %d (gzip)", got, squashfsGzip)
+	}
+	m := boot(t, img, qemu.Config{Image: img.Base + ".raw", Snapshot: true})
+	tasks := m.tasks()
+	for _, s := range systemServices {
+		if tasks[s].status != "RUNNING" {
+			t.Errorf("service %s: task %+v, want RUNNING (tasks: %v)", s, tasks[s], tasks)
+		}
+	}
+}
+
+// squashfsGzip is gzip's compression id in a squashfs superblock.
+const squashfsGzip = 1
+
+// slotCompression reads the compression id of the squashfs in a disk
+// image's slot (superblock offset 20, little endian).
+func slotCompression(t *testing.T, raw, slot string) uint16 {
+	t.Helper()
+	var id [2]byte
+	if _, err := slotReaders(t, raw)[slot].ReadAt(id[:], 20); err != nil {
+		t.Fatalf("read slot %s superblock: %v", slot, err)
+	}
+	return binary.LittleEndian.Uint16(id[:])
 }
 
 // TestServiceRestart kills a service's task: rosd must start it again.

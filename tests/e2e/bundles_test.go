@@ -94,6 +94,21 @@ func copyDisk(t *testing.T, raw string) string {
 // slotHashes hashes both slot partitions of a disk image.
 func slotHashes(t *testing.T, raw string) map[string]string {
 	t.Helper()
+	out := map[string]string{}
+	for name, r := range slotReaders(t, raw) {
+		h := sha256.New()
+		if _, err := io.Copy(h, r); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out
+}
+
+// slotReaders opens a disk image and returns readers of its slot
+// partitions, by slot name ("A", "B"); the file closes with the test.
+func slotReaders(t *testing.T, raw string) map[string]*io.SectionReader {
+	t.Helper()
 	l, err := disk.ReadLayout(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -102,18 +117,14 @@ func slotHashes(t *testing.T, raw string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	out := map[string]string{}
+	t.Cleanup(func() { f.Close() })
+	out := map[string]*io.SectionReader{}
 	for _, name := range []string{"A", "B"} {
 		p, err := l.Slot(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := sha256.New()
-		if _, err := io.Copy(h, io.NewSectionReader(f, p.Start, p.Size)); err != nil {
-			t.Fatal(err)
-		}
-		out[name] = hex.EncodeToString(h.Sum(nil))
+		out[name] = io.NewSectionReader(f, p.Start, p.Size)
 	}
 	return out
 }

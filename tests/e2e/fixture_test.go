@@ -44,6 +44,9 @@ var (
 
 	dockerOnce  sync.Once
 	dockerBuilt images
+
+	gzipOnce  sync.Once
+	gzipBuilt images
 )
 
 // testImages builds (once) yml/ros.yml plus the test layers as iso, raw and
@@ -74,6 +77,20 @@ func dockerImages(t *testing.T) images {
 	return dockerBuilt
 }
 
+// gzipImages builds (once) yml/ros.yml and the test layers as a raw disk
+// whose payload is gzip (ros build --compression gzip).
+func gzipImages(t *testing.T) images {
+	t.Helper()
+	qemutest.Require(t)
+	gzipOnce.Do(func() {
+		gzipBuilt = buildImages(buildSpec{name: "ros-e2e-gzip", files: []string{"../../yml/ros.yml"}, formats: []string{"raw"}, compression: "gzip"})
+	})
+	if gzipBuilt.err != nil {
+		t.Fatalf("build gzip test image: %v", gzipBuilt.err)
+	}
+	return gzipBuilt
+}
+
 // buildSpec is one test build.
 type buildSpec struct {
 	name    string
@@ -81,6 +98,8 @@ type buildSpec struct {
 	formats []string
 	version string // OS version; default v1
 	layer   string // one more build-file layer (YAML text), e.g. a broken command line
+	// compression is the payload's squashfs compressor; default xz.
+	compression string
 }
 
 // buildImages builds spec plus the test layers (the SSH key of
@@ -129,14 +148,15 @@ func buildImages(spec buildSpec) images {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, err := osbuild.Build(ctx, osbuild.Options{
-		Files:   files,
-		Formats: spec.formats,
-		Dir:     dir,
-		Name:    spec.name,
-		Store:   store,
-		Outputs: outs,
-		Logger:  log,
-		Version: version,
+		Files:       files,
+		Formats:     spec.formats,
+		Dir:         dir,
+		Name:        spec.name,
+		Store:       store,
+		Outputs:     outs,
+		Logger:      log,
+		Version:     version,
+		Compression: spec.compression,
 	})
 	return images{Base: base, Key: key, err: err}
 }
