@@ -72,10 +72,10 @@ func BenchmarkBootFloor(b *testing.B) {
 }
 
 // BenchmarkBoot boots yml/ros.yml (plus an SSH key) as ISO and as disk
-// under UEFI with 1024 MiB and reports the time from QEMU start to `ros:
-// services ready`, where it went (firmware, kernel, stage 1, stage 2 and
-// each logged phase) and the memory in use (MemTotal - MemAvailable)
-// once SSH answers.
+// under UEFI with 1024 MiB, and the disk built with --compression gzip,
+// and reports the time from QEMU start to `ros: services ready`, where it
+// went (firmware, kernel, stage 1, stage 2 and each logged phase) and the
+// memory in use (MemTotal - MemAvailable) once SSH answers.
 func BenchmarkBoot(b *testing.B) {
 	qemutest.Require(b)
 	img := images(b)
@@ -85,6 +85,7 @@ func BenchmarkBoot(b *testing.B) {
 	}{
 		{"iso-uefi", qemu.Config{Image: img.base + ".iso", Firmware: qemu.UEFI}},
 		{"disk-uefi", qemu.Config{Image: img.base + ".raw", Firmware: qemu.UEFI, Snapshot: true}},
+		{"disk-uefi-gzip", qemu.Config{Image: img.gzip + ".raw", Firmware: qemu.UEFI, Snapshot: true}},
 	}
 	for _, m := range media {
 		b.Run(m.name, func(b *testing.B) {

@@ -179,12 +179,13 @@ func imageSize(ctx context.Context, store *ocistore.Store, ref string) (raw, pac
 
 // BenchmarkPayloadSize reports the payload squashfs (xz, as the ISO and
 // each disk slot carry it) of yml/ros.yml and of yml/ros.yml +
-// yml/docker.yml, and the hybrid ISO of yml/ros.yml.
+// yml/docker.yml, and the hybrid ISO of yml/ros.yml; then the payload and
+// ISO of yml/ros.yml built with --compression gzip.
 func BenchmarkPayloadSize(b *testing.B) {
 	requireBuild(b)
 	store := defaultStore(b)
 	dir := b.TempDir()
-	var ros, docker, iso int64
+	var ros, docker, iso, rosGzip, isoGzip int64
 	var rosTook, dockerTook time.Duration
 	for range b.N {
 		start := time.Now()
@@ -207,13 +208,24 @@ func BenchmarkPayloadSize(b *testing.B) {
 		}
 		dockerTook = time.Since(start)
 		docker = fileSize(b, base+"-rootfs.squashfs")
+		base, err = build(b.Context(), buildSpec{
+			files: []string{rosYML}, formats: []string{"payload", "iso"},
+			dir: dir, name: "ros-gzip", store: store, comp: "gzip",
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rosGzip, isoGzip = fileSize(b, base+"-rootfs.squashfs"), fileSize(b, base+".iso")
 	}
 	b.ReportMetric(mb(ros), "squashfs-MB")
 	b.ReportMetric(mb(docker), "squashfs-docker-MB")
 	b.ReportMetric(mb(iso), "iso-MB")
+	b.ReportMetric(mb(rosGzip), "squashfs-gzip-MB")
+	b.ReportMetric(mb(isoGzip), "iso-gzip-MB")
 	b.Logf("payload squashfs (xz): yml/ros.yml %.1f MB, + yml/docker.yml %.1f MB; ISO %.1f MB"+
-		" (payload+iso build %.1f s, docker payload build %.1f s; host load %s)",
-		mb(ros), mb(docker), mb(iso), rosTook.Seconds(), dockerTook.Seconds(), hostLoad())
+		" (payload+iso build %.1f s, docker payload build %.1f s; host load %s);"+
+		" with --compression gzip: payload %.1f MB, ISO %.1f MB",
+		mb(ros), mb(docker), mb(iso), rosTook.Seconds(), dockerTook.Seconds(), hostLoad(), mb(rosGzip), mb(isoGzip))
 }
 
 // stepTimer is a slog.Handler that times each component image build from

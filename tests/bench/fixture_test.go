@@ -82,6 +82,7 @@ type buildSpec struct {
 	name    string
 	store   *ocistore.Store
 	recipe  recipe.Options
+	comp    string // squashfs compressor; "" = xz
 }
 
 // build runs spec through osbuild.Build with ros's boot formats plus
@@ -96,15 +97,16 @@ func build(ctx context.Context, spec buildSpec) (string, error) {
 	defer cleanup()
 	outs["payload"] = writePayload
 	return osbuild.Build(ctx, osbuild.Options{
-		Files:     spec.files,
-		Formats:   spec.formats,
-		Dir:       spec.dir,
-		Name:      spec.name,
-		ImagesDir: imagesDir,
-		Store:     spec.store,
-		Outputs:   outs,
-		Recipe:    spec.recipe,
-		Logger:    log,
+		Files:       spec.files,
+		Formats:     spec.formats,
+		Dir:         spec.dir,
+		Name:        spec.name,
+		ImagesDir:   imagesDir,
+		Store:       spec.store,
+		Outputs:     outs,
+		Recipe:      spec.recipe,
+		Compression: spec.comp,
+		Logger:      log,
 	})
 }
 
@@ -136,9 +138,11 @@ func fileSize(b *testing.B, path string) int64 {
 }
 
 // bootImages are yml/ros.yml plus an SSH key for the ros user, as ISO and
-// raw disk, built once per run into CacheDir/bench.
+// raw disk, and as a raw disk with a gzip payload, built once per run into
+// CacheDir/bench.
 type bootImages struct {
 	base string // base.iso, base.raw
+	gzip string // gzip.raw
 	key  []byte // private key whose public half is in /home/ros/.ssh
 	err  error
 }
@@ -175,7 +179,18 @@ func buildBootImages(cache string, store *ocistore.Store) bootImages {
 		name:    "ros-bench",
 		store:   store,
 	})
-	return bootImages{base: base, key: key, err: err}
+	if err != nil {
+		return bootImages{err: err}
+	}
+	gz, err := build(context.Background(), buildSpec{
+		files:   []string{rosYML, layer},
+		formats: []string{"raw"},
+		dir:     dir,
+		name:    "ros-bench-gzip",
+		store:   store,
+		comp:    "gzip",
+	})
+	return bootImages{base: base, gzip: gz, key: key, err: err}
 }
 
 // hostLoad describes how busy the host is (the 1-minute load average and
