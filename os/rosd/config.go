@@ -138,22 +138,12 @@ func (c *configState) network(ctx context.Context, srcs []datasource.Source, dea
 	d := c.d
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	for {
-		data, err := datasource.First(ctx, srcs, d.log)
-		if err == nil || ctx.Err() != nil {
-			c.mu.Lock()
-			prev := c.running
-			if c.takeData(ctx, data, err) {
-				c.apply(ctx, prev, stageBoot, c.instanceID(ctx, data))
-			}
-			c.mu.Unlock()
-			return
-		}
-		d.log.Debug("network datasources: nothing yet", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(3 * time.Second):
-		}
+	data, err := datasource.Poll(ctx, srcs, d.log, 3*time.Second)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev := c.running
+	if c.takeData(ctx, data, err) {
+		c.apply(ctx, prev, stageBoot, c.instanceID(ctx, data))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 )
 
 // endpointer is a network source on a base URL; when one source finds no
@@ -21,6 +22,12 @@ type endpointer interface{ endpoint() string }
 // if every source was simply absent, and joins the real errors otherwise.
 // When ctx ends, First stops with ctx's error.
 func First(ctx context.Context, srcs []Source, log *slog.Logger) (*Data, error) {
+	return first(ctx, srcs, log, nil)
+}
+
+// first is First; a failure already in warned is logged at debug level
+// only, and a new one is added to it (when warned is not nil).
+func first(ctx context.Context, srcs []Source, log *slog.Logger, warned map[string]bool) (*Data, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -51,7 +58,15 @@ func First(ctx context.Context, srcs []Source, log *slog.Logger) (*Data, error) 
 				dead[e.endpoint()] = true
 			}
 		default:
-			log.Warn("datasource failed", "datasource", s.Name(), "err", err)
+			key := s.Name() + ": " + err.Error()
+			if warned[key] {
+				log.Debug("datasource failed again", "datasource", s.Name(), "err", err)
+			} else {
+				log.Warn("datasource failed", "datasource", s.Name(), "err", err)
+			}
+			if warned != nil {
+				warned[key] = true
+			}
 			errs = append(errs, err)
 		}
 	}
@@ -59,4 +74,27 @@ func First(ctx context.Context, srcs []Source, log *slog.Logger) (*Data, error) 
 		return nil, fmt.Errorf("datasources: none gave data (tried %s): %w", strings.Join(tried, ", "), errors.Join(errs...))
 	}
 	return nil, fmt.Errorf("datasources: none found (tried %s): %w", strings.Join(tried, ", "), ErrNotFound)
+}
+
+// Poll runs First every interval until a source gives data or ctx ends,
+// and returns what the last try did. Each distinct failure (a source and
+// its error) is logged as a warning once; its repeats at debug level, so a
+// metadata address that keeps refusing does not fill the log.
+func Poll(ctx context.Context, srcs []Source, log *slog.Logger, interval time.Duration) (*Data, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	warned := map[string]bool{}
+	for {
+		d, err := first(ctx, srcs, log, warned)
+		if err == nil || ctx.Err() != nil {
+			return d, err
+		}
+		log.Debug("datasources: nothing yet", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("datasources: %w (last try: %w)", ctx.Err(), err)
+		case <-time.After(interval):
+		}
+	}
 }

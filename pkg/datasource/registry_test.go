@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -225,5 +226,93 @@ func TestFirstSkipsDeadAddress(t *testing.T) {
 		if strings.HasPrefix(p, "/metadata/v1") {
 			t.Errorf("digitalocean was asked %s on an address ec2 found dead", p)
 		}
+	}
+}
+
+// levelCounter counts log records by level and message.
+type levelCounter struct {
+	mu sync.Mutex
+	n  map[string]int // "LEVEL msg"
+}
+
+func (c *levelCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *levelCounter) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *levelCounter) WithGroup(string) slog.Handler            { return c }
+func (c *levelCounter) Handle(_ context.Context, r slog.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[r.Level.String()+" "+r.Message]++
+	return nil
+}
+
+// flaky fails with the same error until its call number reaches ok (never
+// when ok is 0); with changing set, the error names the call.
+type flaky struct {
+	calls    int
+	ok       int
+	changing bool
+}
+
+func (f *flaky) Name() string          { return "flaky" }
+func (f *flaky) Kind() datasource.Kind { return datasource.Network }
+func (f *flaky) Fetch(context.Context) (*datasource.Data, error) {
+	f.calls++
+	switch {
+	case f.calls == f.ok:
+		return &datasource.Data{Source: "flaky", MetaData: map[string]any{}}, nil
+	case f.changing:
+		return nil, fmt.Errorf("403 on call %d", f.calls)
+	}
+	return nil, errors.New("403: unexpected HTTP status")
+}
+
+func TestPoll(t *testing.T) {
+	tests := []struct {
+		name      string
+		src       flaky
+		wantData  bool
+		wantWarns string // "once", or "each": one per call
+	}{
+		{"the same failure warns once", flaky{}, false, "once"},
+		{"a new failure warns again", flaky{changing: true}, false, "each"},
+		{"data after failures", flaky{ok: 4}, true, "once"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &levelCounter{n: map[string]int{}}
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+			defer cancel()
+			src := tt.src
+			d, err := datasource.Poll(ctx, []datasource.Source{&src}, slog.New(logs), 10*time.Millisecond)
+			if tt.wantData != (err == nil && d != nil) {
+				t.Fatalf("Poll() = %v, %v; want data %v", d, err, tt.wantData)
+			}
+			if !tt.wantData && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Poll() error = %v, want the deadline", err)
+			}
+			if src.calls < 3 {
+				t.Fatalf("Poll fetched %d times, want at least 3", src.calls)
+			}
+			// A failure that the deadline cuts short is not logged.
+			warns, again := logs.n["WARN datasource failed"], logs.n["DEBUG datasource failed again"]
+			failures := src.calls
+			if tt.wantData {
+				failures--
+			}
+			logged := warns + again
+			if logged != failures && logged != failures-1 {
+				t.Errorf("%d failures, %d logged (%d warnings, %d debug repeats)", failures, logged, warns, again)
+			}
+			switch tt.wantWarns {
+			case "once":
+				if warns != 1 {
+					t.Errorf("the same failure %d times: %d warnings, want 1", failures, warns)
+				}
+			case "each":
+				if again != 0 {
+					t.Errorf("%d changing failures: %d logged as repeats, want 0", failures, again)
+				}
+			}
+		})
 	}
 }
