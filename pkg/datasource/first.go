@@ -93,7 +93,7 @@ func Poll(ctx context.Context, srcs []Source, log *slog.Logger, interval time.Du
 		log.Debug("datasources: nothing yet", "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("datasources: %w (last try: %w)", ctx.Err(), err)
+			return nil, fmt.Errorf("poll datasources: %w; last try: %w", ctx.Err(), err)
 		case <-time.After(interval):
 		}
 	}
