@@ -44,9 +44,12 @@ func (f *fakeSys) Unmount(target string) error {
 	return nil
 }
 
-func (f *fakeSys) LoopAttach(file string) (string, error) {
+func (f *fakeSys) LoopAttach(file string, offset int64) (string, error) {
 	dev := fmt.Sprintf("/dev/loop%d", f.loops)
 	f.loops++
+	if offset != 0 {
+		file = fmt.Sprintf("%s@%d", file, offset)
+	}
 	f.calls = append(f.calls, "loop "+file+" "+dev)
 	return dev, nil
 }
@@ -191,4 +194,27 @@ func (m *machine) run(cfg ...func(*State)) (*State, string, error) {
 	}
 	err := Run(context.Background(), s, Phases())
 	return s, console.String(), err
+}
+
+// squashfsImage returns the start of a squashfs (compression id comp) that
+// says it is used bytes long, padded to used bytes.
+func squashfsImage(comp uint16, used int) []byte {
+	b := make([]byte, used)
+	copy(b, "hsqs")
+	binary.LittleEndian.PutUint32(b[12:], 128<<10)
+	binary.LittleEndian.PutUint16(b[20:], comp)
+	binary.LittleEndian.PutUint16(b[28:], 4)
+	binary.LittleEndian.PutUint64(b[40:], uint64(used))
+	return b
+}
+
+// singlePayload is a payload in one squashfs (xz).
+func singlePayload() []byte { return squashfsImage(4, 4096) }
+
+// splitPayload is a gzip boot part of 5000 bytes and a zstd root part at
+// byte 8192.
+func splitPayload() []byte {
+	b := squashfsImage(1, 5000)
+	b = append(b, make([]byte, 8192-len(b))...)
+	return append(b, squashfsImage(6, 4096)...)
 }

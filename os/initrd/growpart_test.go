@@ -47,7 +47,7 @@ func rosDisk(m *machine, grow int64) {
 	if err := os.Rename(tmp, m.sys.Path("/dev/vda")); err != nil {
 		m.t.Fatal(err)
 	}
-	m.partition("vda", "vda3", "ROS_A", 3, 8<<20, []byte("hsqs"))
+	m.partition("vda", "vda3", "ROS_A", 3, 8<<20, singlePayload())
 	m.partition("vda", "vda5", "ROS_STATE", 5, 8<<20, ext4Image("ROS_STATE", 4096, 2048))
 }
 

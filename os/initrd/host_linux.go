@@ -40,7 +40,7 @@ func (h *Host) Release() (string, error) {
 	return unix.ByteSliceToString(u.Release[:]), nil
 }
 
-func (h *Host) LoopAttach(file string) (string, error) {
+func (h *Host) LoopAttach(file string, offset int64) (string, error) {
 	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
 	if err != nil {
 		return "", fmt.Errorf("loop: %w", err)
@@ -62,7 +62,13 @@ func (h *Host) LoopAttach(file string) (string, error) {
 	}
 	defer back.Close()
 	cfg := unix.LoopConfig{Fd: uint32(back.Fd())} //nolint:gosec // G115: a file descriptor is a small non-negative int
+	cfg.Info.Offset = uint64(offset)              //nolint:gosec // G115: offsets come from a superblock checked against the size
 	cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR
+	if fi, err := back.Stat(); err == nil && fi.Mode()&os.ModeDevice != 0 {
+		// Over a slot partition: read the disk directly, so the squashfs
+		// bytes are not cached twice (the partition's and the loop's).
+		cfg.Info.Flags |= unix.LO_FLAGS_DIRECT_IO
+	}
 	copy(cfg.Info.File_name[:], file)
 	if err := unix.IoctlLoopConfigure(int(loop.Fd()), &cfg); err != nil {
 		loop.Close()

@@ -76,7 +76,7 @@ func concat(parts ...[]string) []string {
 
 func TestBootEmbedded(t *testing.T) {
 	m := newMachine(t, "console=ttyS0 ros.slot=A") // the embedded root wins over ros.slot
-	m.file(EmbeddedFS, "hsqs")
+	m.file(EmbeddedFS, string(singlePayload()))
 	s, console, err := m.run()
 	if err != nil {
 		t.Fatalf("Run() = %v\n%s", err, console)
@@ -103,20 +103,23 @@ func TestBootSlotWithState(t *testing.T) {
 	m := newMachine(t, "ros.slot=B")
 	m.file("/etc/modprobe.d/ros.conf", "blacklist nothing\nsoftdep overlay pre: squashfs\n")
 	m.blockDev("vda", "disk", "", 1<<30, nil)
-	m.blockDev("vda3", "partition", "ROS_A", 256<<20, []byte("hsqs"))
-	m.blockDev("vda4", "partition", "ROS_B", 256<<20, []byte("hsqs"))
+	m.blockDev("vda3", "partition", "ROS_A", 256<<20, singlePayload())
+	m.blockDev("vda4", "partition", "ROS_B", 256<<20, splitPayload())
 	m.blockDev("vda5", "partition", "ROS_STATE", 512<<20, ext4Image("ROS_STATE", 4096, 16384)) // 64 MiB fs in 512 MiB
 	s, console, err := m.run()
 	if err != nil {
 		t.Fatalf("Run() = %v\n%s", err, console)
 	}
 	want := concat(head,
-		[]string{"mount squashfs /dev/vda4 /newroot " + rdonly},
+		[]string{"loop /dev/vda4@8192 /dev/loop0", "mount squashfs /dev/loop0 /newroot " + rdonly},
 		tmpfsMounts,
 		[]string{"mount ext4 /dev/vda5 /newroot/var " + nosuidNodev, "resize /newroot/var 131072"},
 		tail)
 	if !reflect.DeepEqual(m.sys.calls, want) {
 		t.Errorf("Run() calls =\n%s\nwant\n%s", strings.Join(m.sys.calls, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(console, "root: slot squashfs from /dev/vda4 (zstd at byte 8192), read-only") {
+		t.Errorf("Run() console lacks the root's layout:\n%s", console)
 	}
 	if s.Var != "/dev/vda5" || !strings.Contains(console, "grew /dev/vda5 from 64 MiB to 512 MiB") {
 		t.Errorf("Run(): /var %q, want /dev/vda5 grown; console:\n%s", s.Var, console)
@@ -158,7 +161,7 @@ func TestBootLive(t *testing.T) {
 	m.blockDev("vda", "disk", "", 8<<30, make([]byte, 64)) // blank disk: not a candidate
 	m.sys.onMount = func(source, target, fstype string) {
 		if source == "/dev/sda" && target == MediaDir {
-			m.file(MediaDir+LiveFS, "hsqs")
+			m.file(MediaDir+LiveFS, string(splitPayload()))
 		}
 	}
 	s, console, err := m.run()
@@ -169,7 +172,7 @@ func TestBootLive(t *testing.T) {
 		[]string{
 			"mount iso9660 /dev/sr0 /run/ros/media " + rdonly, "unmount /run/ros/media",
 			"mount iso9660 /dev/sda /run/ros/media " + rdonly,
-			"loop /run/ros/media/ros/rootfs.squashfs /dev/loop0", "mount squashfs /dev/loop0 /newroot " + rdonly,
+			"loop /run/ros/media/ros/rootfs.squashfs@8192 /dev/loop0", "mount squashfs /dev/loop0 /newroot " + rdonly,
 		},
 		tmpfsMounts,
 		[]string{"mount tmpfs tmpfs /newroot/var " + nosuidNodev + " mode=0755", "mount  /run/ros/media /newroot/run/ros/media 0x2000"},
@@ -221,16 +224,19 @@ func TestBootFailures(t *testing.T) {
 	}{
 		{"no root", func(m *machine) {}, "find-root", "no root filesystem found"},
 		{"bad command line", func(m *machine) { m.file("/proc/cmdline", "ros.slot=Z") }, "cmdline", "want A or B"},
-		{"squashfs mount fails", func(m *machine) {
+		{"not a payload", func(m *machine) {
 			m.file(EmbeddedFS, "x")
+		}, "mount-root", "root /rootfs.squashfs: boot part: no squashfs"},
+		{"squashfs mount fails", func(m *machine) {
+			m.file(EmbeddedFS, string(singlePayload()))
 			m.sys.failMount[NewRoot] = syscall.EINVAL
 		}, "mount-root", "invalid argument"},
 		{"root lacks /var", func(m *machine) {
-			m.file(EmbeddedFS, "x")
+			m.file(EmbeddedFS, string(singlePayload()))
 			os.Remove(m.sys.Path(NewRoot + "/var"))
 		}, "mount-root", "lacks the mount points /var"},
 		{"no init", func(m *machine) {
-			m.file(EmbeddedFS, "x")
+			m.file(EmbeddedFS, string(singlePayload()))
 			os.Remove(m.sys.Path(NewRoot + "/usr/bin/ros"))
 		}, "switch-root", "init /sbin/init"},
 	}
@@ -247,7 +253,7 @@ func TestBootFailures(t *testing.T) {
 
 func TestStateMountFailureFallsBackToTmpfs(t *testing.T) {
 	m := newMachine(t, "")
-	m.file(EmbeddedFS, "x")
+	m.file(EmbeddedFS, string(singlePayload()))
 	m.blockDev("vda5", "partition", "ROS_STATE", 1<<20, nil)
 	failed := false
 	sys := &failOnce{fakeSys: m.sys, target: NewRoot + "/var", err: syscall.EUCLEAN, failed: &failed}
@@ -279,7 +285,7 @@ func (f *failOnce) Mount(source, target, fstype string, flags uintptr, data stri
 func TestDebugShell(t *testing.T) {
 	for _, withShell := range []bool{true, false} {
 		m := newMachine(t, "ros.debug")
-		m.file(EmbeddedFS, "x")
+		m.file(EmbeddedFS, string(singlePayload()))
 		if withShell {
 			m.file(NewRoot+"/bin/busybox", "ELF")
 			m.symlink("busybox", NewRoot+"/bin/sh")

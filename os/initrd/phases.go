@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
+	"github.com/ros-os/ros/pkg/disk/payload/layout"
 	"github.com/ros-os/ros/pkg/initramfs"
 	"github.com/ros-os/ros/pkg/kmod"
 	"golang.org/x/sys/unix"
@@ -155,10 +157,17 @@ func readList(file string) ([]string, error) {
 	return out, sc.Err()
 }
 
+// mountRoot mounts the payload's root squashfs read-only: the device or
+// file itself when it is one squashfs, else a loop device over the part
+// after the boot squashfs (see package layout).
 func mountRoot(ctx context.Context, s *State) error {
 	dev := s.Root.Source
-	if s.Root.File {
-		loop, err := s.Sys.LoopAttach(dev)
+	l, err := readLayout(s.Sys, dev)
+	if err != nil {
+		return fmt.Errorf("root %s: %w", dev, err)
+	}
+	if s.Root.File || l.Split() {
+		loop, err := s.Sys.LoopAttach(dev, l.Root.Offset)
 		if err != nil {
 			return fmt.Errorf("attach %s to a loop device: %w", dev, err)
 		}
@@ -181,8 +190,22 @@ func mountRoot(ctx context.Context, s *State) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("root %s lacks the mount points %s", s.Root.Source, strings.Join(missing, " "))
 	}
-	s.Logf("root: %s squashfs from %s, read-only", s.Root.Kind, s.Root.Source)
+	s.Logf("root: %s squashfs from %s (%s at byte %d), read-only", s.Root.Kind, s.Root.Source, l.Root.Compression, l.Root.Offset)
 	return nil
+}
+
+// readLayout finds the parts of the payload in the device or file dev.
+func readLayout(sys System, dev string) (layout.Layout, error) {
+	f, err := os.Open(sys.Path(dev))
+	if err != nil {
+		return layout.Layout{}, err
+	}
+	defer f.Close()
+	size, err := f.Seek(0, io.SeekEnd) // a block device's size too
+	if err != nil {
+		return layout.Layout{}, fmt.Errorf("size of %s: %w", dev, err)
+	}
+	return layout.Read(f, size)
 }
 
 // mountTmpfs puts tmpfs on /run and /tmp of the new root and makes the

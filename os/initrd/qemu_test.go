@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ros-os/ros/pkg/disk/payload/layout"
 	"github.com/ros-os/ros/pkg/initramfs"
 	"github.com/ros-os/ros/pkg/qemu"
 	"github.com/ros-os/ros/pkg/qemu/qemutest"
@@ -20,8 +21,10 @@ import (
 
 // TestQEMUBoot boots Debian's kernel with a real stage-1 initramfs twice:
 // (a) with the root squashfs appended to the initramfs (PXE), and (b) from a
-// virtio disk with GPT partitions ROS_A (squashfs) and ROS_STATE (a small
-// ext4 that stage 1 must grow). The root's /sbin/init reports what it sees.
+// virtio disk with GPT partitions ROS_A (a two-part payload: the zstd root
+// after a boot squashfs) and ROS_STATE (a small ext4 that stage 1 must
+// grow), and from a live ISO holding the same payload. The root's
+// /sbin/init reports what it sees.
 func TestQEMUBoot(t *testing.T) {
 	qemutest.Require(t) // skips under -short
 	for _, tool := range []string{"mksquashfs", "sgdisk", "mkfs.ext4"} {
@@ -35,6 +38,7 @@ func TestQEMUBoot(t *testing.T) {
 	dir := t.TempDir()
 	stage1 := goBuild(t, dir, "ros-initrd", "../cmd/ros-initrd")
 	rootfs := testRootfs(t, dir)
+	payload := zstdPayload(t, dir, rootfs)
 
 	t.Run("embedded", func(t *testing.T) {
 		initrd := buildInitrd(t, ctx, filepath.Join(dir, "initrd-embedded"), initramfs.Options{Init: stage1, ModulesDir: k.ModulesDir, RootfsSquashfs: rootfs})
@@ -44,9 +48,9 @@ func TestQEMUBoot(t *testing.T) {
 	})
 	t.Run("disk", func(t *testing.T) {
 		initrd := buildInitrd(t, ctx, filepath.Join(dir, "initrd"), initramfs.Options{Init: stage1, ModulesDir: k.ModulesDir})
-		disk := testDisk(t, dir, rootfs)
+		disk := testDisk(t, dir, payload)
 		out := boot(t, ctx, k.Vmlinuz, initrd, disk, "ros.slot=A")
-		expect(t, out, "ros-initrd: root: slot squashfs from /dev/vda1", "state: /dev/vda2 (ROS_STATE) mounted on /var",
+		expect(t, out, "ros-initrd: root: slot squashfs from /dev/vda1 (zstd at byte 4096)", "state: /dev/vda2 (ROS_STATE) mounted on /var",
 			"state: grew /dev/vda2 from 8 MiB to 40 MiB", "ROS-TEST-ROOT root-ro=true etc-writable=true var=ext4:/dev/vda2")
 		var mib int
 		if m := regexp.MustCompile(`var-mib=(\d+)`).FindStringSubmatch(out); m != nil {
@@ -67,9 +71,9 @@ func TestQEMUBoot(t *testing.T) {
 		if _, err := os.Stat(initrd); err != nil {
 			initrd = buildInitrd(t, ctx, initrd, initramfs.Options{Init: stage1, ModulesDir: k.ModulesDir})
 		}
-		iso := testISO(t, dir, rootfs)
+		iso := testISO(t, dir, payload)
 		out := boot(t, ctx, k.Vmlinuz, initrd, "", "ros.live", "-cdrom", iso)
-		expect(t, out, "ros-initrd: root: live squashfs from /run/ros/media/ros/rootfs.squashfs",
+		expect(t, out, "ros-initrd: root: live squashfs from /run/ros/media/ros/rootfs.squashfs (zstd at byte 4096)",
 			"ROS-TEST-ROOT root-ro=true etc-writable=true var=tmpfs:tmpfs", "ROS-TEST-MOUNT /dev/sr0 /run/ros/media iso9660 ro")
 	})
 	t.Run("failure-reboots", func(t *testing.T) {
@@ -127,6 +131,49 @@ func goBuild(t *testing.T, dir, name, pkg string) string {
 	t.Helper()
 	out := filepath.Join(dir, name)
 	if err := qemutest.BuildStaticGo(t.Context(), pkg, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// zstdPayload writes the two-part payload a ros build makes: a small gzip
+// boot squashfs, then rootfs (a zstd copy of it) at the next 4 KiB.
+func zstdPayload(t *testing.T, dir, rootfs string) string {
+	t.Helper()
+	boot := filepath.Join(dir, "boot")
+	if err := os.MkdirAll(filepath.Join(boot, "boot"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(boot, "boot", "cmdline"), []byte("console=ttyS0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bootfs, zstdfs := filepath.Join(dir, "boot.squashfs"), filepath.Join(dir, "rootfs-zstd.squashfs")
+	if b, err := exec.Command("mksquashfs", boot, bootfs, "-comp", "gzip", "-noappend", "-all-root", "-quiet").CombinedOutput(); err != nil {
+		t.Fatalf("mksquashfs: %v\n%s", err, b)
+	}
+	if b, err := exec.Command("unsquashfs", "-d", filepath.Join(dir, "unpacked"), rootfs).CombinedOutput(); err != nil {
+		t.Fatalf("unsquashfs: %v\n%s", err, b)
+	}
+	if b, err := exec.Command("mksquashfs", filepath.Join(dir, "unpacked"), zstdfs, "-comp", "zstd", "-noappend", "-all-root", "-quiet").CombinedOutput(); err != nil {
+		t.Fatalf("mksquashfs: %v\n%s", err, b)
+	}
+	out := filepath.Join(dir, "payload.squashfs")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := os.Open(bootfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	r, err := os.Open(zstdfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := layout.Write(f, b, r); err != nil {
 		t.Fatal(err)
 	}
 	return out

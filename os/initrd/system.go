@@ -11,9 +11,10 @@ type System interface {
 	Path(p string) string
 	Mount(source, target, fstype string, flags uintptr, data string) error
 	Unmount(target string) error
-	// LoopAttach binds a file to a free loop device, read-only, and returns
-	// the device path; the binding goes away when its last user does.
-	LoopAttach(file string) (string, error)
+	// LoopAttach binds a file or block device, from byte offset on, to a
+	// free loop device, read-only, and returns the device path; the binding
+	// goes away when its last user does.
+	LoopAttach(file string, offset int64) (string, error)
 	// ResizeExt4 grows the mounted ext4 at mountpoint to blocks blocks.
 	ResizeExt4(mountpoint string, blocks uint64) error
 	// ResizePartition tells the kernel that partition partno of the disk

@@ -120,7 +120,7 @@ func (u unread) Read([]byte) (int, error) {
 }
 
 func TestBuildPayloadRefusesCompression(t *testing.T) {
-	for _, comp := range []string{"zstd", "lzo"} {
+	for _, comp := range []string{"lz4", "lzo"} {
 		_, err := BuildPayload(t.Context(), unread{t}, filepath.Join(t.TempDir(), "p.squashfs"), PayloadOptions{Compression: comp})
 		if err == nil || !strings.Contains(err.Error(), comp) {
 			t.Errorf("BuildPayload(compression %q) = %v, want an error naming it", comp, err)

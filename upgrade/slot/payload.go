@@ -10,6 +10,8 @@ import (
 	"github.com/diskfs/go-diskfs/backend"
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/squashfs"
+
+	"github.com/ros-os/ros/pkg/disk/payload/layout"
 )
 
 // Files of an OS payload that say what it is (pkg/osimage writes them).
@@ -21,20 +23,21 @@ const (
 // ErrNoPayload: the slot holds no squashfs (empty, or being written).
 var ErrNoPayload = errors.New("slot holds no payload")
 
-// ReadFile returns the file name (slash path inside the payload, e.g.
-// VersionFile) from the slot's squashfs, read with go-diskfs (gzip and xz
-// payloads alike).
+// ReadFile returns the file name (slash path inside the root filesystem,
+// e.g. VersionFile) from the root squashfs of the slot's payload, read with
+// go-diskfs (zstd, xz and gzip alike).
 func (s *Slot) ReadFile(name string) ([]byte, error) {
 	f, err := os.Open(s.Path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s from %s: %w", name, s, err)
 	}
 	defer f.Close()
-	magic := make([]byte, 4)
-	if _, err := f.ReadAt(magic, s.Offset); err != nil || string(magic) != "hsqs" {
-		return nil, fmt.Errorf("read %s from %s: %w (no squashfs magic)", name, s, ErrNoPayload)
+	part := io.NewSectionReader(f, s.Offset, s.size)
+	l, err := layout.Read(part, s.size)
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %s: %w: %w", name, s, ErrNoPayload, err)
 	}
-	fs, err := squashfs.Read(backend.Sub(file.New(f, true), s.Offset, s.size), s.size, 0, 0)
+	fs, err := squashfs.Read(backend.Sub(file.New(f, true), s.Offset+l.Root.Offset, l.Root.Size), l.Root.Size, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s from %s: %w: %w", name, s, ErrNoPayload, err)
 	}

@@ -20,12 +20,16 @@ import (
 // of incompressible data.
 func payload(t *testing.T, comp, version string, size int) string {
 	t.Helper()
+	return boottest.Squash(t, comp, payloadFiles(version, size))
+}
+
+func payloadFiles(version string, size int) map[string][]byte {
 	big := make([]byte, size)
 	rand.New(rand.NewSource(int64(size))).Read(big)
-	return boottest.Squash(t, comp, map[string][]byte{
+	return map[string][]byte{
 		"boot/kernel": big, "boot/initrd": []byte("initrd"), "boot/cmdline": []byte("console=ttyS0\n"),
 		VersionFile: []byte(version + "\n"), ArchFile: []byte("amd64"),
-	})
+	}
 }
 
 func testImage(t *testing.T, payloadA string) string {
@@ -76,9 +80,16 @@ func writeByte(t *testing.T, file string, off int64, v byte) {
 }
 
 func TestVersion(t *testing.T) {
-	for _, comp := range []string{"gzip", "xz"} {
-		t.Run(comp, func(t *testing.T) {
-			img := testImage(t, payload(t, comp, "v1.2.3", 64<<10))
+	payloads := map[string]func() string{
+		"gzip": func() string { return payload(t, "gzip", "v1.2.3", 64<<10) },
+		"xz":   func() string { return payload(t, "xz", "v1.2.3", 64<<10) },
+		"gzip boot, zstd root": func() string {
+			return boottest.SquashSplit(t, "gzip", "zstd", payloadFiles("v1.2.3", 64<<10))
+		},
+	}
+	for name, build := range payloads {
+		t.Run(name, func(t *testing.T) {
+			img := testImage(t, build())
 			d, err := OpenImage(img)
 			if err != nil {
 				t.Fatalf("OpenImage() = %v", err)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ros-os/ros/pkg/disk/payload/layout"
 	"github.com/ros-os/ros/pkg/qemu/qemutest"
 	"github.com/ros-os/ros/pkg/testkernel"
 )
@@ -98,6 +99,43 @@ func Squash(t testing.TB, comp string, files map[string][]byte) string {
 	args := []string{root, out, "-comp", comp, "-noappend", "-all-root", "-no-progress", "-quiet"}
 	if b, err := exec.CommandContext(ctx, "mksquashfs", args...).CombinedOutput(); err != nil {
 		t.Fatalf("mksquashfs %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return out
+}
+
+// SquashSplit writes a two-part payload (see package layout): files under
+// boot/ into a bootComp squashfs, the others into a rootComp squashfs after
+// it, and returns its path (in t.TempDir).
+func SquashSplit(t testing.TB, bootComp, rootComp string, files map[string][]byte) string {
+	t.Helper()
+	boot, root := map[string][]byte{}, map[string][]byte{}
+	for name, data := range files {
+		if strings.HasPrefix(name, "boot/") {
+			boot[name] = data
+		} else {
+			root[name] = data
+		}
+	}
+	b, err := os.Open(Squash(t, bootComp, boot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	r, err := os.Open(Squash(t, rootComp, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out := filepath.Join(t.TempDir(), "payload.squashfs")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := layout.Write(f, b, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

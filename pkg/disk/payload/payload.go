@@ -1,9 +1,10 @@
-// Package payload reads a ros payload: one squashfs (xz or gzip) holding
-// boot/kernel, boot/initrd and boot/cmdline next to the root tree.
+// Package payload reads a ros payload: a boot squashfs (gzip or xz, for
+// GRUB) holding boot/kernel, boot/initrd and boot/cmdline, followed by the
+// root squashfs (zstd, xz or gzip); or, in the format before zstd, one
+// squashfs holding both (see package layout).
 package payload
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +13,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/diskfs/go-diskfs/backend"
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/squashfs"
+
+	"github.com/ros-os/ros/pkg/disk/payload/layout"
 )
 
 // Files GRUB and the writers need from a payload.
@@ -26,30 +30,33 @@ const (
 // ErrInvalid is returned for a file that is not a usable payload.
 var ErrInvalid = errors.New("invalid payload")
 
-// Compressions are the squashfs compressors a payload may use, smallest
-// first. GRUB's squash4 reads both (and lzo, which go-diskfs, the reader
-// here, failed on: "lzo: output overrun"). xz is about 14% smaller; gzip
-// decompresses several times faster, so a gzip payload boots faster.
-var Compressions = []string{"xz", "gzip"}
+// Compressions are the compressors the root squashfs of a payload may
+// use, the default first. zstd decompresses several times faster than xz,
+// and at boot Linux decompresses most of containerd and ros page by page;
+// xz is the smallest; gzip is what older payloads used for speed.
+var Compressions = []string{"zstd", "xz", "gzip"}
+
+// BootCompressions are those GRUB's squash4 reads, for the boot part (and
+// for a single-squashfs payload). It reads lzo too, which go-diskfs, the
+// reader here, failed on ("lzo: output overrun").
+var BootCompressions = []string{"gzip", "xz"}
 
 // CheckCompression returns an error naming the choices unless comp is one
 // of Compressions.
 func CheckCompression(comp string) error {
 	if !slices.Contains(Compressions, comp) {
-		return fmt.Errorf("squashfs compression %q: a payload is one of %s (GRUB and ros read no other)",
+		return fmt.Errorf("squashfs compression %q: a payload's root is one of %s (ros reads no other)",
 			comp, strings.Join(Compressions, ", "))
 	}
 	return nil
 }
 
-// Squashfs compression ids (superblock offset 20).
-var compressions = map[uint16]string{1: "gzip", 2: "lzma", 3: "lzo", 4: "xz", 5: "lz4", 6: "zstd"}
-
 // Info describes a payload.
 type Info struct {
 	Path        string
 	Size        int64
-	Compression string // "gzip" or "xz"
+	Compression string // of the root: one of Compressions
+	Layout      layout.Layout
 	Cmdline     string // boot/cmdline, trimmed to one line
 }
 
@@ -60,8 +67,9 @@ type Payload struct {
 	fs *squashfs.FileSystem
 }
 
-// Open opens and checks a payload: a squashfs that GRUB 2.06 can read
-// (gzip or xz) with boot/kernel, boot/initrd and boot/cmdline.
+// Open opens and checks a payload: a boot part GRUB can read (gzip or xz)
+// with boot/kernel, boot/initrd and boot/cmdline, and a root part in one
+// of Compressions.
 func Open(path string) (*Payload, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -80,22 +88,22 @@ func open(f *os.File) (*Payload, error) {
 	if err != nil {
 		return nil, err
 	}
-	sb := make([]byte, 96)
-	if _, err := f.ReadAt(sb, 0); err != nil {
-		return nil, fmt.Errorf("%w: read superblock: %w", ErrInvalid, err)
-	}
-	if string(sb[:4]) != "hsqs" {
-		return nil, fmt.Errorf("%w: not a squashfs (magic %q)", ErrInvalid, sb[:4])
-	}
-	comp := compressions[binary.LittleEndian.Uint16(sb[20:])]
-	if err := CheckCompression(comp); err != nil {
+	l, err := layout.Read(f, fi.Size())
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	fs, err := squashfs.Read(file.New(f, true), fi.Size(), 0, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read squashfs: %w", ErrInvalid, err)
+	if !slices.Contains(BootCompressions, l.Boot.Compression) {
+		return nil, fmt.Errorf("%w: the boot squashfs is %s; GRUB reads %s", ErrInvalid,
+			l.Boot.Compression, strings.Join(BootCompressions, " or "))
 	}
-	p := &Payload{Info: Info{Path: f.Name(), Size: fi.Size(), Compression: comp}, f: f, fs: fs}
+	if err := CheckCompression(l.Root.Compression); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	fs, err := squashfs.Read(backend.Sub(file.New(f, true), 0, l.Boot.Size), l.Boot.Size, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read boot squashfs: %w", ErrInvalid, err)
+	}
+	p := &Payload{Info: Info{Path: f.Name(), Size: fi.Size(), Compression: l.Root.Compression, Layout: l}, f: f, fs: fs}
 	for _, name := range []string{Kernel, Initrd} {
 		if _, err := p.Stat(name); err != nil {
 			return nil, fmt.Errorf("%w: %s missing: %w", ErrInvalid, name, err)
@@ -113,7 +121,7 @@ func open(f *os.File) (*Payload, error) {
 	return p, nil
 }
 
-// Stat returns the size of the regular file name inside the payload.
+// Stat returns the size of the regular file name inside the boot part.
 func (p *Payload) Stat(name string) (int64, error) {
 	dir, base := path.Split(fsPath(name))
 	entries, err := p.fs.ReadDir(path.Clean(dir))
@@ -136,7 +144,7 @@ func (p *Payload) Stat(name string) (int64, error) {
 	return 0, fmt.Errorf("%s: %w", name, os.ErrNotExist)
 }
 
-// ReadFile returns the contents of name inside the payload.
+// ReadFile returns the contents of name inside the boot part.
 func (p *Payload) ReadFile(name string) ([]byte, error) {
 	f, err := p.fs.OpenFile(fsPath(name), os.O_RDONLY)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ros-os/ros/pkg/disk/boottest"
 )
 
 // makeSquashfs builds a squashfs of files with mksquashfs.
@@ -32,6 +34,17 @@ func makeSquashfs(t *testing.T, comp string, files map[string]string) string {
 	return out
 }
 
+// makeSplit builds a two-part payload: boot files in a bootComp squashfs,
+// the rest in a rootComp squashfs after it.
+func makeSplit(t *testing.T, bootComp, rootComp string, files map[string]string) string {
+	t.Helper()
+	bin := map[string][]byte{}
+	for k, v := range files {
+		bin[k] = []byte(v)
+	}
+	return boottest.SquashSplit(t, bootComp, rootComp, bin)
+}
+
 var good = map[string]string{
 	"boot/kernel":  "KERNEL",
 	"boot/initrd":  "INITRD",
@@ -40,14 +53,28 @@ var good = map[string]string{
 }
 
 func TestOpen(t *testing.T) {
-	for _, comp := range []string{"gzip", "xz"} {
-		t.Run(comp, func(t *testing.T) {
-			path := makeSquashfs(t, comp, good)
-			p, err := Open(path)
+	tests := []struct {
+		name, comp string
+		split      bool
+		path       func(t *testing.T) string
+	}{
+		{"single gzip", "gzip", false, func(t *testing.T) string { return makeSquashfs(t, "gzip", good) }},
+		{"single xz", "xz", false, func(t *testing.T) string { return makeSquashfs(t, "xz", good) }},
+		{"gzip boot, zstd root", "zstd", true, func(t *testing.T) string { return makeSplit(t, "gzip", "zstd", good) }},
+		{"xz boot, xz root", "xz", true, func(t *testing.T) string { return makeSplit(t, "xz", "xz", good) }},
+		{"gzip boot, gzip root", "gzip", true, func(t *testing.T) string { return makeSplit(t, "gzip", "gzip", good) }},
+	}
+	for _, tt := range tests {
+		comp := tt.comp
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Open(tt.path(t))
 			if err != nil {
 				t.Fatalf("Open() = %v", err)
 			}
 			defer p.Close()
+			if p.Layout.Split() != tt.split {
+				t.Errorf("Open() layout %+v, want split=%v", p.Layout, tt.split)
+			}
 			if p.Compression != comp || p.Cmdline != "console=ttyS0 panic=5" {
 				t.Errorf("Open() = %+v, want compression %s, cmdline %q", p.Info, comp, "console=ttyS0 panic=5")
 			}
@@ -79,7 +106,10 @@ func TestOpenBad(t *testing.T) {
 		name string
 		path string
 	}{
-		{"zstd", makeSquashfs(t, "zstd", good)},
+		{"one zstd squashfs (GRUB cannot read it)", makeSquashfs(t, "zstd", good)},
+		{"zstd boot part", makeSplit(t, "zstd", "zstd", good)},
+		{"lzo root part", makeSplit(t, "gzip", "lzo", good)},
+		{"split, no kernel in the boot part", makeSplit(t, "gzip", "zstd", map[string]string{"etc/hostname": "x", "boot/x": "x"})},
 		{"no kernel", makeSquashfs(t, "gzip", without("boot/kernel"))},
 		{"no initrd", makeSquashfs(t, "gzip", without("boot/initrd"))},
 		{"no cmdline", makeSquashfs(t, "gzip", without("boot/cmdline"))},
@@ -103,8 +133,8 @@ func TestCheckCompression(t *testing.T) {
 		{"xz", true},
 		{"gzip", true},
 		{"", false},
-		{"zstd", false}, // mksquashfs writes it; GRUB cannot read it
-		{"lzo", false},  // GRUB reads it; go-diskfs could not
+		{"zstd", true}, // in the root part, which only Linux reads
+		{"lzo", false}, // GRUB reads it; go-diskfs could not
 		{"XZ", false},
 	}
 	for _, tt := range tests {
@@ -112,7 +142,7 @@ func TestCheckCompression(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("CheckCompression(%q) = %v, want ok=%v", tt.comp, err, tt.ok)
 		}
-		if err != nil && !strings.Contains(err.Error(), "xz, gzip") {
+		if err != nil && !strings.Contains(err.Error(), "zstd, xz, gzip") {
 			t.Errorf("CheckCompression(%q) = %v, want the choices named", tt.comp, err)
 		}
 	}
