@@ -30,8 +30,8 @@ type OutputFunc func(ctx context.Context, base string, tree io.Reader, opts Outp
 
 // OutputOptions tune the outputs.
 type OutputOptions struct {
-	// Compression is the squashfs compressor ("" = xz). ros's boot formats
-	// take xz or gzip (see payload.Compressions).
+	// Compression is the squashfs compressor ("" = xz). The root of a ros
+	// payload takes zstd, xz or gzip (see payload.Compressions).
 	Compression string
 	// ModTime is the squashfs filesystem time (SOURCE_DATE_EPOCH).
 	ModTime time.Time

@@ -32,8 +32,8 @@ type Options struct {
 	ImagesDir string
 	Store     *ocistore.Store
 	Offline   bool // never pull from a registry
-	// Compression is the squashfs compressor of the payload and of
-	// kernel+squashfs ("" = xz).
+	// Compression is the squashfs compressor of the payload's root ("" =
+	// zstd) and of kernel+squashfs ("" = xz).
 	Compression string
 	// Outputs is the format table; default assemble.DefaultOutputs().
 	Outputs assemble.Outputs

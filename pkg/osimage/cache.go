@@ -116,12 +116,13 @@ func storeCached(entry string, p *Payload) error {
 // optionsKey is what decides a payload besides its tree. The stage-1
 // module and driver lists are compiled into this program, not read from
 // the tree, so they are part of it: a new default must not reuse an
-// initramfs built with the old one.
+// initramfs built with the old one; nor may a payload in the old layout
+// (one squashfs) be taken for one in the new.
 func optionsKey(po PayloadOptions) string {
 	mods := po.Modules
 	if mods == nil {
 		mods = initramfs.DefaultModules
 	}
-	return fmt.Sprintf("\x00compression=%s\x00epoch=%d\x00modules=%s\x00drivers=%s",
+	return fmt.Sprintf("\x00layout=boot+root\x00initramfs=zstd-19\x00compression=%s\x00epoch=%d\x00modules=%s\x00drivers=%s",
 		compression(po.Compression), po.ModTime.Unix(), strings.Join(mods, ","), strings.Join(initramfs.DefaultDrivers, ","))
 }

@@ -1,7 +1,8 @@
 // Package osimage turns an assembled ros tree into what boots: the payload
-// (the whole root filesystem as one squashfs, with the kernel, the stage-1
-// initramfs and the command line under boot/) and the formats made from it
-// (hybrid ISO, A/B disk images, PXE kernel+initrd).
+// (a small squashfs GRUB reads the kernel, the stage-1 initramfs and the
+// command line from, followed by the root filesystem as a squashfs of its
+// own; see package layout) and the formats made from it (hybrid ISO, A/B
+// disk images, PXE kernel+initrd).
 package osimage
 
 import (
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ros-os/ros/pkg/disk/payload"
+	"github.com/ros-os/ros/pkg/disk/payload/layout"
 	"github.com/ros-os/ros/pkg/initramfs"
 	"github.com/ros-os/ros/pkg/squashfs"
 )
@@ -38,7 +40,7 @@ var ErrNotROS = errors.New("not a ros tree: no " + StageOnePath + " (put ros/ini
 
 // PayloadOptions tune BuildPayload.
 type PayloadOptions struct {
-	Compression string    // squashfs compressor: one of payload.Compressions ("" = xz)
+	Compression string    // root squashfs compressor: one of payload.Compressions ("" = zstd)
 	ModTime     time.Time // every generated entry's time (SOURCE_DATE_EPOCH)
 	TempDir     string    // where the kernel and modules are staged
 	// Modules for the stage-1 initramfs; nil means initramfs.DefaultModules.
@@ -53,6 +55,9 @@ type Payload struct {
 	Cmdline  string // boot/cmdline, trimmed
 	Version  string // usr/lib/ros/version, trimmed ("" when the tree has none)
 	dir      string
+	// cmdlineFile is the staged boot/cmdline, copied into the boot part
+	// byte for byte.
+	cmdlineFile string
 }
 
 // Close removes the staged kernel and initramfs (not the payload). A
@@ -65,10 +70,11 @@ func (p *Payload) Close() error {
 }
 
 // BuildPayload reads an assembled tree (the tar stream assemble.Build
-// writes) and writes the payload squashfs to out. On the way it keeps the
-// kernel, the command line, the stage-1 program and the kernel modules;
-// after the last entry it builds the stage-1 initramfs from them and adds it
-// as boot/initrd, so the tree streams straight into mksquashfs.
+// writes) and writes the payload to out. The tree streams straight into
+// mksquashfs as the root part, without boot/kernel, boot/cmdline and
+// boot/initrd; on the way it keeps the kernel, the command line, the
+// stage-1 program and the kernel modules, builds the stage-1 initramfs from
+// them, and writes those three files as the boot part in front of the root.
 func BuildPayload(ctx context.Context, tree io.Reader, out string, opts PayloadOptions) (*Payload, error) {
 	if err := payload.CheckCompression(compression(opts.Compression)); err != nil {
 		return nil, fmt.Errorf("build payload: %w", err)
@@ -85,13 +91,11 @@ func BuildPayload(ctx context.Context, tree io.Reader, out string, opts PayloadO
 		}
 	}()
 
+	root := filepath.Join(dir, "root.squashfs")
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := squashfs.FromTar(ctx, pr, out, squashfs.Options{
-			Compression: compression(opts.Compression),
-			Epoch:       opts.ModTime.Unix(),
-		})
+		err := squashfs.FromTar(ctx, pr, root, rootOptions(opts))
 		pr.CloseWithError(err) // unblock the writer if mksquashfs stopped early
 		done <- err
 	}()
@@ -104,19 +108,123 @@ func BuildPayload(ctx context.Context, tree io.Reader, out string, opts PayloadO
 	if serr != nil {
 		return nil, fmt.Errorf("build payload: %w", serr)
 	}
+	boot := filepath.Join(dir, "boot.squashfs")
+	if err := p.buildBoot(ctx, boot, opts); err != nil {
+		return nil, fmt.Errorf("build payload: %w", err)
+	}
+	if err := joinParts(out, boot, root); err != nil {
+		return nil, fmt.Errorf("build payload: %w", err)
+	}
+	os.Remove(root)
 	ok = true
 	return p, nil
 }
 
+// Squashfs settings of a zstd root part. Level 19 in 1 MiB blocks comes
+// within 2% of xz in 128 KiB blocks for yml/ros.yml, and decompresses
+// several times faster: from squashfs ready to services ready took 8.1 s
+// instead of 13.4 s under TCG. Blocks of 512 KiB or less cost 1 to 2 MB
+// more. Without fragments (0.3 MB more) Linux allocates no fragment cache:
+// with it, three 1 MiB blocks of kernel memory for as long as the root is
+// mounted.
+const (
+	zstdLevel     = 19
+	zstdBlockSize = 1 << 20
+)
+
+func rootOptions(opts PayloadOptions) squashfs.Options {
+	o := squashfs.Options{Compression: compression(opts.Compression), Epoch: opts.ModTime.Unix()}
+	if o.Compression == "zstd" {
+		o.Level, o.BlockSize, o.NoFragments = zstdLevel, zstdBlockSize, true
+	}
+	return o
+}
+
+// bootCompression is the boot part's: GRUB reads it, and the kernel and
+// the initramfs are compressed already, so their blocks are stored as they
+// are and only the few metadata blocks are gzip.
+const bootCompression = "gzip"
+
+// buildBoot writes the boot part: boot/kernel, boot/initrd and
+// boot/cmdline, owned by root, at opts.ModTime.
+func (p *Payload) buildBoot(ctx context.Context, out string, opts PayloadOptions) error {
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(writeBootTar(pw, p, opts.ModTime))
+	}()
+	err := squashfs.FromTar(ctx, pr, out, squashfs.Options{Compression: bootCompression, Epoch: opts.ModTime.Unix()})
+	pr.CloseWithError(err)
+	if err != nil {
+		return fmt.Errorf("boot part: %w", err)
+	}
+	return nil
+}
+
+func writeBootTar(w io.Writer, p *Payload, mtime time.Time) error {
+	tw := tar.NewWriter(w)
+	dir := &tar.Header{Name: "boot/", Mode: 0o755, Typeflag: tar.TypeDir, ModTime: mtime, Format: tar.FormatPAX}
+	if err := tw.WriteHeader(dir); err != nil {
+		return err
+	}
+	files := [][2]string{{KernelPath, p.Kernel}, {InitrdPath, p.Initrd}, {CmdlinePath, p.cmdlineFile}}
+	for _, f := range files {
+		name := f[0]
+		data, err := os.ReadFile(f[1])
+		if errors.Is(err, os.ErrNotExist) && name == CmdlinePath {
+			continue // the tree has none
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: mtime, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if _, err := tw.Write(data); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return tw.Close()
+}
+
+// joinParts writes the boot part, then the root part, to out.
+func joinParts(out, boot, root string) error {
+	b, err := os.Open(boot)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	r, err := os.Open(root)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if err := layout.Write(f, b, r); err != nil {
+		f.Close()
+		os.Remove(out)
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(out)
+		return err
+	}
+	return nil
+}
+
 func compression(c string) string {
 	if c == "" {
-		return "xz"
+		return "zstd"
 	}
 	return c
 }
 
-// copyTree copies tree to w entry by entry, stages what the initramfs
-// needs, then appends boot/initrd and closes the tar.
+// copyTree copies tree to w entry by entry, except the files of the boot
+// part, stages those and what the initramfs needs, builds the initramfs,
+// and closes the tar.
 func (p *Payload) copyTree(ctx context.Context, tree io.Reader, w io.Writer, opts PayloadOptions) error {
 	tr := tar.NewReader(tree)
 	tw := tar.NewWriter(w)
@@ -137,18 +245,21 @@ func (p *Payload) copyTree(ctx context.Context, tree io.Reader, w io.Writer, opt
 		if name == InitrdPath {
 			continue // replaced by the one built here
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
+		bootFile := name == KernelPath || name == CmdlinePath
+		var dst io.Writer = tw
+		if bootFile {
+			dst = io.Discard // staged for the boot part only
+		} else if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
-		keep := name == StageOnePath || name == KernelPath || name == CmdlinePath ||
-			name == VersionPath || strings.HasPrefix(name, modulesDir)
+		keep := bootFile || name == StageOnePath || name == VersionPath || strings.HasPrefix(name, modulesDir)
 		if !keep || (hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeSymlink && hdr.Typeflag != tar.TypeDir) {
-			if _, err := io.Copy(tw, tr); err != nil { //nolint:gosec // G110: tar.Reader stops at each entry's size; the tree comes from the local image store the build trusts
+			if _, err := io.Copy(dst, tr); err != nil { //nolint:gosec // G110: tar.Reader stops at each entry's size; the tree comes from the local image store the build trusts
 				return fmt.Errorf("copy %s: %w", name, err)
 			}
 			continue
 		}
-		if err := stage(filepath.Join(staged, name), hdr, io.TeeReader(tr, tw)); err != nil {
+		if err := stage(filepath.Join(staged, name), hdr, io.TeeReader(tr, dst)); err != nil {
 			return err
 		}
 		stageOne = stageOne || name == StageOnePath
@@ -161,7 +272,8 @@ func (p *Payload) copyTree(ctx context.Context, tree io.Reader, w io.Writer, opt
 	if _, err := os.Stat(p.Kernel); err != nil {
 		return fmt.Errorf("tree has no %s: %w", KernelPath, err)
 	}
-	if b, err := os.ReadFile(filepath.Join(staged, CmdlinePath)); err == nil {
+	p.cmdlineFile = filepath.Join(staged, CmdlinePath)
+	if b, err := os.ReadFile(p.cmdlineFile); err == nil {
 		p.Cmdline = strings.TrimSpace(string(b))
 	}
 	if b, err := os.ReadFile(filepath.Join(staged, VersionPath)); err == nil {
@@ -188,16 +300,6 @@ func (p *Payload) copyTree(ctx context.Context, tree io.Reader, w io.Writer, opt
 	p.Initrd = filepath.Join(p.dir, "initrd")
 	if err := os.WriteFile(p.Initrd, initrd.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("stage initrd: %w", err)
-	}
-	hdr := &tar.Header{
-		Name: InitrdPath, Mode: 0o644, Size: int64(initrd.Len()),
-		Typeflag: tar.TypeReg, ModTime: opts.ModTime, Format: tar.FormatPAX,
-	}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("write %s: %w", InitrdPath, err)
-	}
-	if _, err := tw.Write(initrd.Bytes()); err != nil {
-		return fmt.Errorf("write %s: %w", InitrdPath, err)
 	}
 	return tw.Close()
 }

@@ -35,8 +35,15 @@ type Options struct {
 	Compression string
 	// Epoch is the filesystem time, in seconds since 1970 (SOURCE_DATE_EPOCH).
 	Epoch int64
+	// Level is the compression level of gzip (1-9) or zstd (1-22); 0 keeps
+	// mksquashfs's default (gzip 9, zstd 15).
+	Level int
 	// BlockSize is the data block size in bytes; 0 keeps mksquashfs's 128 KiB.
 	BlockSize int
+	// NoFragments stores the tail of each file in a block of its own
+	// instead of packing tails together. Linux then allocates no fragment
+	// cache for the mount (three blocks of kernel memory).
+	NoFragments bool
 	// Processors limits the compressing threads; 0 uses every CPU. The
 	// output does not depend on it.
 	Processors int
@@ -79,8 +86,17 @@ func (o Options) args(pseudoFile string) ([]string, error) {
 	}
 	args := []string{"-noappend", "-comp", comp, "-reproducible", "-no-progress", "-quiet",
 		"-root-mode", "0755", "-root-uid", "0", "-root-gid", "0", "-no-recovery"}
+	if o.Level != 0 {
+		if comp != "gzip" && comp != "zstd" {
+			return nil, fmt.Errorf("compression level %d: only gzip and zstd take one, not %s", o.Level, comp)
+		}
+		args = append(args, "-Xcompression-level", strconv.Itoa(o.Level))
+	}
 	if o.BlockSize > 0 {
 		args = append(args, "-b", strconv.Itoa(o.BlockSize))
+	}
+	if o.NoFragments {
+		args = append(args, "-no-fragments")
 	}
 	if o.Processors > 0 {
 		args = append(args, "-processors", strconv.Itoa(o.Processors))

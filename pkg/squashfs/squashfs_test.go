@@ -222,6 +222,9 @@ func TestErrors(t *testing.T) {
 		{"bad compression", func() error {
 			return FromTar(ctx, bytes.NewReader(nil), filepath.Join(dir, "a"), Options{Compression: "brotli"})
 		}, `compression "brotli"`},
+		{"level for xz", func() error {
+			return FromTar(ctx, bytes.NewReader(nil), filepath.Join(dir, "a"), Options{Compression: "xz", Level: 6})
+		}, "only gzip and zstd take one, not xz"},
 		{"missing dir", func() error { return Make(ctx, filepath.Join(dir, "nope"), filepath.Join(dir, "b"), Options{}) }, "no such file"},
 		{"not a tar", func() error {
 			return FromTar(ctx, strings.NewReader(strings.Repeat("garbage!", 200)), filepath.Join(dir, "c"), Options{})
@@ -240,6 +243,24 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "c")); !os.IsNotExist(err) {
 		t.Errorf("failed run left its output behind: %v", err)
+	}
+}
+
+func TestFromTarOptions(t *testing.T) {
+	needTools(t)
+	out := filepath.Join(t.TempDir(), "z")
+	opts := Options{Compression: "zstd", Level: 19, BlockSize: 1 << 20, NoFragments: true}
+	if err := FromTar(context.Background(), bytes.NewReader(makeTar(t, sample)), out, opts); err != nil {
+		t.Fatalf("FromTar() = %v", err)
+	}
+	o, err := exec.Command("unsquashfs", "-s", out).CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Compression zstd", "compression-level 19", "Block size 1048576", "Fragments are not stored"} {
+		if !strings.Contains(string(o), want) {
+			t.Errorf("unsquashfs -s = %s, want %q", o, want)
+		}
 	}
 }
 

@@ -72,7 +72,7 @@ func BenchmarkBootFloor(b *testing.B) {
 }
 
 // BenchmarkBoot boots yml/ros.yml (plus an SSH key) as ISO and as disk
-// under UEFI with 1024 MiB, and the disk built with --compression gzip,
+// under UEFI with 1024 MiB, and the disk built with --compression xz,
 // and reports the time from QEMU start to `ros: services ready`, where it
 // went (firmware, kernel, stage 1, stage 2 and each logged phase) and the
 // memory in use (MemTotal - MemAvailable) once SSH answers.
@@ -85,7 +85,7 @@ func BenchmarkBoot(b *testing.B) {
 	}{
 		{"iso-uefi", qemu.Config{Image: img.base + ".iso", Firmware: qemu.UEFI}},
 		{"disk-uefi", qemu.Config{Image: img.base + ".raw", Firmware: qemu.UEFI, Snapshot: true}},
-		{"disk-uefi-gzip", qemu.Config{Image: img.gzip + ".raw", Firmware: qemu.UEFI, Snapshot: true}},
+		{"disk-uefi-xz", qemu.Config{Image: img.xz + ".raw", Firmware: qemu.UEFI, Snapshot: true}},
 	}
 	for _, m := range media {
 		b.Run(m.name, func(b *testing.B) {

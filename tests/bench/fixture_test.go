@@ -138,11 +138,11 @@ func fileSize(b *testing.B, path string) int64 {
 }
 
 // bootImages are yml/ros.yml plus an SSH key for the ros user, as ISO and
-// raw disk, and as a raw disk with a gzip payload, built once per run into
+// raw disk (zstd root), and as a raw disk with an xz root, built once per run into
 // CacheDir/bench.
 type bootImages struct {
 	base string // base.iso, base.raw
-	gzip string // gzip.raw
+	xz   string // xz.raw
 	key  []byte // private key whose public half is in /home/ros/.ssh
 	err  error
 }
@@ -182,15 +182,15 @@ func buildBootImages(cache string, store *ocistore.Store) bootImages {
 	if err != nil {
 		return bootImages{err: err}
 	}
-	gz, err := build(context.Background(), buildSpec{
+	xz, err := build(context.Background(), buildSpec{
 		files:   []string{rosYML, layer},
 		formats: []string{"raw"},
 		dir:     dir,
-		name:    "ros-bench-gzip",
+		name:    "ros-bench-xz",
 		store:   store,
-		comp:    "gzip",
+		comp:    "xz",
 	})
-	return bootImages{base: base, gzip: gz, key: key, err: err}
+	return bootImages{base: base, xz: xz, key: key, err: err}
 }
 
 // hostLoad describes how busy the host is (the 1-minute load average and

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/binary"
 	"os"
 	"regexp"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ros-os/ros/pkg/disk/payload/layout"
 	"github.com/ros-os/ros/pkg/qemu"
 )
 
@@ -27,6 +27,9 @@ func TestBoot(t *testing.T) {
 	cmdline, err := os.ReadFile(img.Base + "-cmdline")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := slotLayout(t, img.Base+".raw", "A"); got.Boot.Compression != "gzip" || got.Root.Compression != "zstd" {
+		t.Errorf("slot A payload %+v, want a gzip boot part and a zstd root part (the default)", got)
 	}
 	tests := []struct {
 		name   string
@@ -84,13 +87,13 @@ func TestBoot(t *testing.T) {
 	}
 }
 
-// TestBootGzipPayload boots, under BIOS (GRUB 2.06's gzio), a disk built
-// with ros build --compression gzip: its slot A holds a gzip squashfs and
-// every system service runs.
-func TestBootGzipPayload(t *testing.T) {
-	img := gzipImages(t)
-	if got := slotCompression(t, img.Base+".raw", "A"); got != squashfsGzip {
-		t.Fatalf("slot A squashfs compression id %d, want %d (gzip)", got, squashfsGzip)
+// TestBootXZPayload boots, under BIOS, a disk built with ros build
+// --compression xz: slot A holds a gzip boot squashfs (for GRUB) and an xz
+// root, and every system service runs.
+func TestBootXZPayload(t *testing.T) {
+	img := xzImages(t)
+	if got := slotLayout(t, img.Base+".raw", "A"); got.Boot.Compression != "gzip" || got.Root.Compression != "xz" || !got.Split() {
+		t.Fatalf("slot A payload %+v, want a gzip boot part and an xz root part", got)
 	}
 	m := boot(t, img, qemu.Config{Image: img.Base + ".raw", Snapshot: true})
 	tasks := m.tasks()
@@ -101,18 +104,16 @@ func TestBootGzipPayload(t *testing.T) {
 	}
 }
 
-// squashfsGzip is gzip's compression id in a squashfs superblock.
-const squashfsGzip = 1
-
-// slotCompression reads the compression id of the squashfs in a disk
-// image's slot (superblock offset 20, little endian).
-func slotCompression(t *testing.T, raw, slot string) uint16 {
+// slotLayout reads where the parts of the payload in a disk image's slot
+// are, and their compressors.
+func slotLayout(t *testing.T, raw, slot string) layout.Layout {
 	t.Helper()
-	var id [2]byte
-	if _, err := slotReaders(t, raw)[slot].ReadAt(id[:], 20); err != nil {
-		t.Fatalf("read slot %s superblock: %v", slot, err)
+	r := slotReaders(t, raw)[slot]
+	l, err := layout.Read(r, r.Size())
+	if err != nil {
+		t.Fatalf("slot %s: %v", slot, err)
 	}
-	return binary.LittleEndian.Uint16(id[:])
+	return l
 }
 
 // TestServiceRestart kills a service's task: rosd must start it again.

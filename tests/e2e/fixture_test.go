@@ -45,8 +45,8 @@ var (
 	dockerOnce  sync.Once
 	dockerBuilt images
 
-	gzipOnce  sync.Once
-	gzipBuilt images
+	xzOnce  sync.Once
+	xzBuilt images
 )
 
 // testImages builds (once) yml/ros.yml plus the test layers as iso, raw and
@@ -77,18 +77,18 @@ func dockerImages(t *testing.T) images {
 	return dockerBuilt
 }
 
-// gzipImages builds (once) yml/ros.yml and the test layers as a raw disk
-// whose payload is gzip (ros build --compression gzip).
-func gzipImages(t *testing.T) images {
+// xzImages builds (once) yml/ros.yml and the test layers as a raw disk
+// whose root squashfs is xz (ros build --compression xz).
+func xzImages(t *testing.T) images {
 	t.Helper()
 	qemutest.Require(t)
-	gzipOnce.Do(func() {
-		gzipBuilt = buildImages(buildSpec{name: "ros-e2e-gzip", files: []string{"../../yml/ros.yml"}, formats: []string{"raw"}, compression: "gzip"})
+	xzOnce.Do(func() {
+		xzBuilt = buildImages(buildSpec{name: "ros-e2e-xz", files: []string{"../../yml/ros.yml"}, formats: []string{"raw"}, compression: "xz"})
 	})
-	if gzipBuilt.err != nil {
-		t.Fatalf("build gzip test image: %v", gzipBuilt.err)
+	if xzBuilt.err != nil {
+		t.Fatalf("build xz test image: %v", xzBuilt.err)
 	}
-	return gzipBuilt
+	return xzBuilt
 }
 
 // buildSpec is one test build.
