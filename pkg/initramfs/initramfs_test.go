@@ -1,9 +1,7 @@
 package initramfs
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/ros-os/ros/pkg/kmod"
 	"github.com/ros-os/ros/pkg/testkernel"
@@ -49,26 +49,65 @@ func fixtureModules(t *testing.T) string {
 	return dir
 }
 
-// split separates the gzip archive from an appended plain one.
+// split separates the zstd archive from an appended plain one.
 func split(t *testing.T, img []byte) (main, rest []byte, restOffset int) {
 	t.Helper()
-	br := bufio.NewReader(bytes.NewReader(img))
-	zr, err := gzip.NewReader(br)
+	end := frameEnd(t, img)
+	dec, err := zstd.NewReader(nil)
 	if err != nil {
-		t.Fatalf("gzip header: %v", err)
+		t.Fatal(err)
 	}
-	zr.Multistream(false)
-	main, err = io.ReadAll(zr)
+	defer dec.Close()
+	main, err = dec.DecodeAll(img[:end], nil)
 	if err != nil {
-		t.Fatalf("gunzip: %v", err)
+		t.Fatalf("unzstd: %v", err)
 	}
-	rest, _ = io.ReadAll(br)
-	restOffset = len(img) - len(rest)
+	rest, restOffset = img[end:], end
 	for len(rest) > 0 && rest[0] == 0 {
 		rest = rest[1:]
 		restOffset++
 	}
 	return main, rest, restOffset
+}
+
+// frameEnd returns where the zstd frame at the start of b ends, from the
+// frame and block headers (RFC 8878, section 3.1.1).
+func frameEnd(t *testing.T, b []byte) int {
+	t.Helper()
+	if len(b) < 6 || !bytes.Equal(b[:4], []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+		t.Fatalf("no zstd frame: % x", b[:min(len(b), 4)])
+	}
+	desc := b[4]
+	single := desc&0x20 != 0
+	n := 5
+	if !single {
+		n++ // window descriptor
+	}
+	n += []int{0, 1, 2, 4}[desc&3] // dictionary id
+	fcs := []int{0, 2, 4, 8}[desc>>6]
+	if fcs == 0 && single {
+		fcs = 1
+	}
+	n += fcs
+	for {
+		if n+3 > len(b) {
+			t.Fatalf("zstd frame cut short at %d", n)
+		}
+		h := int(b[n]) | int(b[n+1])<<8 | int(b[n+2])<<16
+		n += 3
+		size := h >> 3
+		if (h>>1)&3 == 1 { // RLE: one byte
+			size = 1
+		}
+		n += size
+		if h&1 != 0 {
+			break
+		}
+	}
+	if desc&4 != 0 {
+		n += 4 // content checksum
+	}
+	return n
 }
 
 // cpioList lists an archive with GNU cpio, the oracle for the format.
@@ -108,7 +147,7 @@ func TestBuildFixture(t *testing.T) {
 	}
 	main, rest, _ := split(t, buf.Bytes())
 	if len(rest) != 0 {
-		t.Errorf("Build() without rootfs left %d bytes after the gzip archive", len(rest))
+		t.Errorf("Build() without rootfs left %d bytes after the zstd archive", len(rest))
 	}
 	listing := cpioList(t, main)
 	got := names(listing)
@@ -257,7 +296,7 @@ func TestBuildDebian(t *testing.T) {
 			t.Errorf("Build(DefaultModules) lacks %s", want)
 		}
 	}
-	t.Logf("%s: %d modules, %d bytes uncompressed (with a 3 MiB zero init), %d bytes gzipped", k.Version, len(kos), len(main), buf.Len())
+	t.Logf("%s: %d modules, %d bytes uncompressed (with a 3 MiB zero init), %d bytes compressed", k.Version, len(kos), len(main), buf.Len())
 }
 
 func time_() time.Time { return time.Unix(1700000000, 0) }
