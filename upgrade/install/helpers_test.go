@@ -78,8 +78,9 @@ func copyKit(t *testing.T) string {
 	return dst
 }
 
-// fakePayload writes a payload squashfs with placeholder kernel and initrd,
-// the version, arch "amd64" unless extra overrides it, and extra files.
+// fakePayload writes a payload as ros build does (a gzip boot squashfs,
+// then a zstd root) with placeholder kernel and initrd, the version, arch
+// "amd64" unless extra overrides it, and extra files.
 func fakePayload(t *testing.T, cmdline, version string, extra map[string][]byte) string {
 	t.Helper()
 	files := map[string][]byte{
@@ -92,7 +93,7 @@ func fakePayload(t *testing.T, cmdline, version string, extra map[string][]byte)
 	for k, v := range extra {
 		files[k] = v
 	}
-	return boottest.Squash(t, "gzip", files)
+	return boottest.SquashSplit(t, "gzip", "zstd", files)
 }
 
 // image creates a sparse disk image of size bytes.

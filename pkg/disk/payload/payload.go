@@ -64,7 +64,7 @@ type Info struct {
 type Payload struct {
 	Info
 	f  *os.File
-	fs *squashfs.FileSystem
+	boot, root *squashfs.FileSystem // the same for a one-squashfs payload
 }
 
 // Open opens and checks a payload: a boot part GRUB can read (gzip or xz)
@@ -99,11 +99,18 @@ func open(f *os.File) (*Payload, error) {
 	if err := CheckCompression(l.Root.Compression); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	fs, err := squashfs.Read(backend.Sub(file.New(f, true), 0, l.Boot.Size), l.Boot.Size, 0, 0)
+	boot, err := squashfs.Read(backend.Sub(file.New(f, true), 0, l.Boot.Size), l.Boot.Size, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read boot squashfs: %w", ErrInvalid, err)
 	}
-	p := &Payload{Info: Info{Path: f.Name(), Size: fi.Size(), Compression: l.Root.Compression, Layout: l}, f: f, fs: fs}
+	root := boot
+	if l.Split() {
+		root, err = squashfs.Read(backend.Sub(file.New(f, true), l.Root.Offset, l.Root.Size), l.Root.Size, 0, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read root squashfs at byte %d: %w", ErrInvalid, l.Root.Offset, err)
+		}
+	}
+	p := &Payload{Info: Info{Path: f.Name(), Size: fi.Size(), Compression: l.Root.Compression, Layout: l}, f: f, boot: boot, root: root}
 	for _, name := range []string{Kernel, Initrd} {
 		if _, err := p.Stat(name); err != nil {
 			return nil, fmt.Errorf("%w: %s missing: %w", ErrInvalid, name, err)
@@ -121,10 +128,19 @@ func open(f *os.File) (*Payload, error) {
 	return p, nil
 }
 
-// Stat returns the size of the regular file name inside the boot part.
+// fs returns the part that holds name: boot/ is in the boot part, the
+// rest of the tree in the root part.
+func (p *Payload) fs(name string) *squashfs.FileSystem {
+	if name == "boot" || strings.HasPrefix(name, "boot/") {
+		return p.boot
+	}
+	return p.root
+}
+
+// Stat returns the size of the regular file name inside the payload.
 func (p *Payload) Stat(name string) (int64, error) {
 	dir, base := path.Split(fsPath(name))
-	entries, err := p.fs.ReadDir(path.Clean(dir))
+	entries, err := p.fs(fsPath(name)).ReadDir(path.Clean(dir))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
@@ -144,9 +160,9 @@ func (p *Payload) Stat(name string) (int64, error) {
 	return 0, fmt.Errorf("%s: %w", name, os.ErrNotExist)
 }
 
-// ReadFile returns the contents of name inside the boot part.
+// ReadFile returns the contents of name inside the payload.
 func (p *Payload) ReadFile(name string) ([]byte, error) {
-	f, err := p.fs.OpenFile(fsPath(name), os.O_RDONLY)
+	f, err := p.fs(fsPath(name)).OpenFile(fsPath(name), os.O_RDONLY)
 	if err != nil {
 		return nil, fmt.Errorf("read %s from payload: %w", name, err)
 	}

@@ -84,6 +84,10 @@ func TestOpen(t *testing.T) {
 			if n, err := p.Stat(Initrd); err != nil || n != 6 {
 				t.Errorf("Stat(%s) = %d, %v; want 6", Initrd, n, err)
 			}
+			// The rest of the tree is read from the root part.
+			if b, err := p.ReadFile("/etc/hostname"); err != nil || string(b) != "ros\n" {
+				t.Errorf("ReadFile(/etc/hostname) = %q, %v; want ros", b, err)
+			}
 		})
 	}
 }
