@@ -63,7 +63,7 @@ type Info struct {
 // Payload is an open payload.
 type Payload struct {
 	Info
-	f  *os.File
+	f          *os.File
 	boot, root *squashfs.FileSystem // the same for a one-squashfs payload
 }
 
