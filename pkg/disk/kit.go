@@ -190,7 +190,7 @@ func kitESP(ctx context.Context, dir string, o KitOptions) (string, map[string]i
 	if err != nil {
 		return "", nil, err
 	}
-	files := []espFile{{EFIBootFile, efi}, {GrubCfgFile, []byte(cfg)}}
+	files := []FATFile{{EFIBootFile, efi}, {GrubCfgFile, []byte(cfg)}}
 	blocks := map[string][]byte{}
 	for _, name := range []string{GrubEnvFile, GrubEnvBackupFile} {
 		// A valid environment (slot A good) that names its file, so each
@@ -204,7 +204,7 @@ func kitESP(ctx context.Context, dir string, o KitOptions) (string, map[string]i
 			return "", nil, err
 		}
 		blocks[name] = b
-		files = append(files, espFile{name, b})
+		files = append(files, FATFile{name, b})
 	}
 	img, err := makeESP(ctx, dir, o.EFISize, LabelEFI, files)
 	if err != nil {

@@ -169,7 +169,7 @@ func InitialEnv(cmdlineA, cmdlineB string) (*grubenv.Env, error) {
 	return NewEnv(SlotEnv{Written: true, Cmdline: cmdlineA}, SlotEnv{Written: cmdlineB != "", Cmdline: cmdlineB})
 }
 
-func espFiles(ctx context.Context, o Options, slots map[string]*payload.Payload) ([]espFile, error) {
+func espFiles(ctx context.Context, o Options, slots map[string]*payload.Payload) ([]FATFile, error) {
 	cfg, err := grub.DiskConfig(grub.DiskOptions{Slots: []grub.Slot{{Name: "A", Partition: PartA}, {Name: "B", Partition: PartB}}})
 	if err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func espFiles(ctx context.Context, o Options, slots map[string]*payload.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("grubenv (command lines too long?): %w", err)
 	}
-	files := []espFile{{GrubCfgFile, []byte(cfg)}, {GrubEnvFile, block}, {GrubEnvBackupFile, block}}
+	files := []FATFile{{GrubCfgFile, []byte(cfg)}, {GrubEnvFile, block}, {GrubEnvBackupFile, block}}
 	if !o.NoEFI {
 		img, err := grub.Build(ctx, grub.EFIImage(), o.CacheDir)
 		if err != nil {
@@ -197,12 +197,12 @@ func espFiles(ctx context.Context, o Options, slots map[string]*payload.Payload)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, espFile{EFIBootFile, b})
+		files = append(files, FATFile{EFIBootFile, b})
 	}
 	return files, nil
 }
 
-func writeImage(ctx context.Context, out string, l *Layout, o Options, slots map[string]*payload.Payload, files []espFile, log *slog.Logger) error {
+func writeImage(ctx context.Context, out string, l *Layout, o Options, slots map[string]*payload.Payload, files []FATFile, log *slog.Logger) error {
 	d, err := diskfs.Create(out, l.Size, diskfs.SectorSize(l.SectorSize))
 	if err != nil {
 		return fmt.Errorf("create image: %w", err)
@@ -299,7 +299,7 @@ func writeBIOS(ctx context.Context, f *os.File, l *Layout, cacheDir string) erro
 	return installBIOS(f, part, core, bootImg)
 }
 
-func writeESP(ctx context.Context, f *os.File, l *Layout, files []espFile) error {
+func writeESP(ctx context.Context, f *os.File, l *Layout, files []FATFile) error {
 	part, err := l.Find(LabelEFI)
 	if err != nil {
 		return err

@@ -297,14 +297,13 @@ terminal_output serial console
 insmod part_gpt
 insmod part_msdos
 
-# Use the device GRUB came from if it holds the payload, else find it by
-# file (not by label: a hybrid ISO's HFS+ partition repeats the label).
+# Use the device GRUB found by the ISO's UUID if it holds the payload, else
+# find it by file.
 if [ ! -f "{{.Rootfs}}" ]; then
   search --no-floppy --file --set=root "{{.Rootfs}}"
 fi
-# The kernel and initrd are read from inside the payload. squash4 is loaded
-# by name: autoloading walks fs.lst and complains of every module the ISO
-# does not carry before it reaches squash4.
+# The kernel and initrd are read from inside the payload. The ISO's GRUB
+# images have squash4 built in; insmod says that it is needed.
 insmod squash4
 loopback ros_live "{{.Rootfs}}"
 

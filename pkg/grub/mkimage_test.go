@@ -18,6 +18,8 @@ func TestBuildCached(t *testing.T) {
 	}{
 		{EFIImage(), []byte("MZ")},
 		{BIOSImage(2), nil},
+		{ISOEFIImage("2031-02-03-04-05-06-07"), []byte("MZ")},
+		{ISOBIOSImage("2031-02-03-04-05-06-07"), nil},
 	}
 	// The UEFI modules come from the shared cache (TestFetchEFIModules),
 	// not from a download into each test's empty one.
@@ -30,8 +32,8 @@ func TestBuildCached(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.img.Format, func(t *testing.T) {
-			if _, err := os.Stat(ModuleDir(tt.img.Format)); err != nil {
-				t.Skipf("needs GRUB modules in %s", ModuleDir(tt.img.Format))
+			if _, err := os.Stat(ModuleDir(tt.img.Platform())); err != nil {
+				t.Skipf("needs GRUB modules in %s", ModuleDir(tt.img.Platform()))
 			}
 			cache := t.TempDir()
 			path, err := Build(context.Background(), tt.img, cache)

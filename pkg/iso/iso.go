@@ -1,13 +1,15 @@
 // Package iso writes the ros live ISO: a hybrid image (El Torito BIOS and
-// UEFI for CDs, MBR/GPT for USB sticks) built by Debian's grub-mkrescue and
-// xorriso. It holds the payload at /ros/rootfs.squashfs (GRUB reads the
-// kernel and initrd from inside it, through a loopback), grub.cfg from
-// pkg/grub, and the install kit (pkg/disk.WriteKit) at /ros/install, which
-// `ros install` lays a disk out from; the volume label is ROS_LIVE.
+// UEFI for CDs, MBR/GPT for USB sticks) made with Debian's grub-mkimage,
+// mkfs.fat, mtools and xorriso. It holds the payload at
+// /ros/rootfs.squashfs (GRUB reads the kernel and initrd from inside it,
+// through a loopback), grub.cfg from pkg/grub, and the install kit
+// (pkg/disk.WriteKit) at /ros/install, which `ros install` lays a disk out
+// from; the volume label is ROS_LIVE.
 //
-// grub-mkrescue adds an HFS+ partition (for Macs) that carries the same
-// label and files, so grub.cfg finds the payload by file and keeps the
-// device GRUB booted from when it holds it.
+// The layout is grub-mkrescue's without its extras: GRUB's modules are
+// built into the two boot images instead of copied in folders, the EFI
+// boot image is a FAT just big enough for BOOTX64.EFI (grub-mkrescue's is a
+// fixed 2.88 MB), and there is no HFS+ partition for old Macs.
 package iso
 
 import (
@@ -19,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ros-os/ros/pkg/disk"
 	"github.com/ros-os/ros/pkg/disk/payload"
@@ -32,25 +35,29 @@ type Options struct {
 	Timeout int    // GRUB menu timeout in seconds; default 3
 	// ExtraCmdline is appended to the payload's command line.
 	ExtraCmdline string
-	CacheDir     string // GRUB image cache for the install kit; default $ROS_CACHE or ~/.cache/ros
+	CacheDir     string // GRUB module cache; default $ROS_CACHE or ~/.cache/ros
+	// Date is the volume's modification date, which GRUB reads as the
+	// ISO's UUID and its boot images search for; default now.
+	Date time.Time
 }
 
 // KitDir is where the ISO holds the install kit.
 const KitDir = "/ros/install"
 
-// Modules installed on the ISO for grub.cfg (grub-mkrescue adds the
-// platform-specific ones it needs itself).
-var Modules = []string{
-	"part_gpt", "part_msdos", "fat", "ext2", "squash4", "iso9660",
-	"normal", "linux", "loadenv", "test", "search", "search_label",
-	"search_fs_uuid", "search_fs_file", "echo", "configfile", "gzio",
-	"xzio", "loopback", "serial", "terminal", "reboot", "regexp", "sleep", "halt",
-	"all_video",
-	// Every partition map GRUB's partmap.lst names: grub-mkrescue's early
-	// config probes each disk before grub.cfg runs, and a missing one
-	// prints an error on the console.
-	"part_acorn", "part_amiga", "part_apple", "part_bsd", "part_dfly", "part_dvh",
-	"part_plan", "part_sun", "part_sunpc",
+// Files of the ISO's boot images.
+const (
+	BIOSImageFile = "/boot/grub/eltorito.img"
+	EFIImageFile  = "/efi.img"
+)
+
+// hybridMBR is GRUB's MBR for a USB stick: it loads the El Torito BIOS
+// image, which xorriso's --grub2-boot-info tells it where to find.
+const hybridMBR = "/usr/lib/grub/i386-pc/boot_hybrid.img"
+
+// tools are the host programs Write runs, and their Debian packages.
+var tools = map[string]string{
+	"xorriso": "xorriso", "grub-mkimage": "grub-common", "mkfs.fat": "dosfstools",
+	"mmd": "mtools", "mcopy": "mtools",
 }
 
 // Write writes the live ISO described by o.
@@ -58,10 +65,23 @@ func Write(ctx context.Context, o Options) error {
 	if o.Payload == "" || o.Out == "" {
 		return fmt.Errorf("write iso: payload and output are required")
 	}
-	for _, t := range []string{"grub-mkrescue", "xorriso", "mformat"} {
+	for t, pkg := range tools {
 		if _, err := exec.LookPath(t); err != nil {
-			return fmt.Errorf("write iso %s: needs %s (grub-common, xorriso, mtools): %w", o.Out, t, err)
+			return fmt.Errorf("write iso %s: needs %s (apt-get install %s): %w", o.Out, t, pkg, err)
 		}
+	}
+	if _, err := os.Stat(hybridMBR); err != nil {
+		return fmt.Errorf("write iso %s: needs GRUB's i386-pc files (apt-get install grub-pc-bin): %w", o.Out, err)
+	}
+	if o.CacheDir == "" {
+		d, err := grub.DefaultCacheDir()
+		if err != nil {
+			return fmt.Errorf("write iso %s: %w", o.Out, err)
+		}
+		o.CacheDir = d
+	}
+	if o.Date.IsZero() {
+		o.Date = time.Now()
 	}
 	p, err := payload.Open(o.Payload)
 	if err != nil {
@@ -77,30 +97,74 @@ func Write(ctx context.Context, o Options) error {
 	if err := populate(ctx, stage, p, o); err != nil {
 		return fmt.Errorf("write iso %s: %w", o.Out, err)
 	}
+	if err := bootImages(ctx, stage, o); err != nil {
+		return fmt.Errorf("write iso %s: %w", o.Out, err)
+	}
 
 	tmp := o.Out + ".tmp"
 	os.Remove(tmp)
-	args := []string{
-		"-o", tmp,
-		"--compress=xz", "--fonts=", "--locales=", "--themes=",
-		"--install-modules=" + strings.Join(Modules, " "),
-		stage,
-		"--", "-volid", grub.ISOLabel,
-	}
-	cmd, err := mkrescue(ctx, o.CacheDir, args)
-	if err != nil {
-		return fmt.Errorf("write iso %s: %w", o.Out, err)
-	}
-	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	args := xorrisoArgs(stage, tmp, o.Date)
+	if out, err := exec.CommandContext(ctx, "xorriso", args...).CombinedOutput(); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write iso %s: grub-mkrescue %s: %w: %s", o.Out, strings.Join(args, " "), err, lastLines(out, 10))
+		return fmt.Errorf("write iso %s: xorriso %s: %w: %s", o.Out, strings.Join(args, " "), err, lastLines(out, 10))
 	}
 	if err := os.Rename(tmp, o.Out); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write iso %s: %w", o.Out, err)
 	}
 	return nil
+}
+
+// VolumeUUID is the UUID GRUB gives an ISO9660 volume modified at date
+// (xorriso's --modification-date, in UTC).
+func VolumeUUID(date time.Time) string {
+	d := date.UTC()
+	return fmt.Sprintf("%s-%02d", d.Format("2006-01-02-15-04-05"), d.Nanosecond()/1e7)
+}
+
+// xorrisoArgs makes a hybrid ISO of stage, as grub-mkrescue would: El
+// Torito BIOS (no emulation, patched with its own location) and UEFI
+// images, GRUB's MBR for BIOS USB boot, and the EFI image again as a
+// partition for UEFI USB boot.
+func xorrisoArgs(stage, out string, date time.Time) []string {
+	d := date.UTC()
+	return []string{
+		"-as", "mkisofs", "-graft-points", "-r", "-V", grub.ISOLabel,
+		fmt.Sprintf("--modification-date=%s%02d", d.Format("20060102150405"), d.Nanosecond()/1e7),
+		"-b", strings.TrimPrefix(BIOSImageFile, "/"), "-no-emul-boot", "-boot-load-size", "4",
+		"-boot-info-table", "--grub2-boot-info", "--grub2-mbr", hybridMBR,
+		"--efi-boot", strings.TrimPrefix(EFIImageFile, "/"), "-efi-boot-part", "--efi-boot-image",
+		"--protective-msdos-label",
+		// The boot images first, near the start of the medium, where old
+		// BIOSes can reach them.
+		"--sort-weight", "0", "/", "--sort-weight", "1", "/boot", "--sort-weight", "1", EFIImageFile,
+		"-o", out, stage,
+	}
+}
+
+// bootImages writes the El Torito BIOS image and the EFI image, a FAT
+// holding BOOTX64.EFI, into stage. Both embed the volume's UUID.
+func bootImages(ctx context.Context, stage string, o Options) error {
+	uuid := VolumeUUID(o.Date)
+	if err := grub.Make(ctx, grub.ISOBIOSImage(uuid), o.CacheDir, filepath.Join(stage, BIOSImageFile)); err != nil {
+		return err
+	}
+	efi := filepath.Join(stage, "BOOTX64.EFI")
+	if err := grub.Make(ctx, grub.ISOEFIImage(uuid), o.CacheDir, efi); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(efi)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(efi); err != nil {
+		return err
+	}
+	// The file, its two folders, and room for the boot sector, the FATs and
+	// the root directory, in 32 KiB steps.
+	size := (int64(len(b)) + 64<<10 + 32<<10 - 1) / (32 << 10) * (32 << 10)
+	return disk.MakeFAT(ctx, filepath.Join(stage, EFIImageFile), size, 12, "EFIBOOT",
+		[]disk.FATFile{{Path: disk.EFIBootFile, Data: b}})
 }
 
 // populate lays out the ISO tree in dir.
@@ -152,36 +216,4 @@ func lastLines(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// mkrescue returns the grub-mkrescue command for args. grub-mkrescue reads
-// each platform's modules from /usr/lib/grub/<platform> and has no option
-// to point one platform elsewhere, so when UEFI uses other modules than
-// the host's (grub.EFIModulesSuite), it runs in a private mount namespace
-// where those are bind-mounted over the host's x86_64-efi directory.
-func mkrescue(ctx context.Context, cacheDir string, args []string) (*exec.Cmd, error) {
-	if cacheDir == "" {
-		d, err := grub.DefaultCacheDir()
-		if err != nil {
-			return nil, err
-		}
-		cacheDir = d
-	}
-	efi, err := grub.ModuleDirFor(ctx, "x86_64-efi", cacheDir)
-	if err != nil {
-		return nil, err
-	}
-	host := grub.ModuleDir("x86_64-efi")
-	if efi == host {
-		return exec.CommandContext(ctx, "grub-mkrescue", args...), nil
-	}
-	if _, err := os.Stat(host); err != nil {
-		return nil, fmt.Errorf("UEFI boot needs %s to exist (apt-get install grub-efi-amd64-bin): %w", host, err)
-	}
-	ns := []string{"--mount", "--propagation", "private"}
-	if os.Geteuid() != 0 {
-		ns = append(ns, "--map-root-user")
-	}
-	script := `mount --bind "$1" "$2" && shift 2 && exec grub-mkrescue "$@"`
-	return exec.CommandContext(ctx, "unshare", append(append(ns, "sh", "-c", script, "sh", efi, host), args...)...), nil
 }

@@ -1,6 +1,7 @@
 package iso
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -15,7 +16,7 @@ import (
 )
 
 func needISOTools(t *testing.T) {
-	boottest.NeedTools(t, "grub-mkrescue", "xorriso", "mformat", "mksquashfs")
+	boottest.NeedTools(t, "grub-mkimage", "xorriso", "mkfs.fat", "mcopy", "mksquashfs")
 }
 
 func smallPayload(t *testing.T) string {
@@ -37,7 +38,8 @@ func TestWriteAndInspect(t *testing.T) {
 	pay := smallPayload(t)
 	out := filepath.Join(t.TempDir(), "ros.iso")
 	start := time.Now()
-	if err := Write(context.Background(), Options{Payload: pay, Out: out, ExtraCmdline: "quiet"}); err != nil {
+	date := time.Date(2031, 2, 3, 4, 5, 6, 70_000_000, time.UTC)
+	if err := Write(context.Background(), Options{Payload: pay, Out: out, ExtraCmdline: "quiet", Date: date}); err != nil {
 		t.Fatalf("Write() = %v", err)
 	}
 	fi, _ := os.Stat(out)
@@ -77,6 +79,7 @@ func TestWriteAndInspect(t *testing.T) {
 	} else {
 		t.Logf("install kit on the ISO: %d bytes", kit.Size())
 	}
+	checkBootImages(t, out, dir, "2031-02-03-04-05-06-07")
 	cfg, _ := os.ReadFile(filepath.Join(dir, "grub.cfg"))
 	if !strings.Contains(string(cfg), "set ros_cmdline='console=ttyS0 panic=5 quiet'") {
 		t.Errorf("ISO grub.cfg lacks the payload command line:\n%s", cfg)
@@ -92,6 +95,45 @@ func TestWriteAndInspect(t *testing.T) {
 		if b, err := exec.Command("unsquashfs", "-l", filepath.Join(dir, "rootfs")).CombinedOutput(); err != nil || !strings.Contains(string(b), "boot/cmdline") {
 			t.Errorf("unsquashfs -l rootfs.squashfs = %v\n%s", err, b)
 		}
+	}
+}
+
+// checkBootImages checks that the ISO's volume UUID, as blkid reads it, is
+// the one both boot images search for, that the EFI image is a clean FAT
+// holding BOOTX64.EFI, and that no GRUB module folders or HFS+ files came
+// along.
+func checkBootImages(t *testing.T, iso, dir, wantUUID string) {
+	t.Helper()
+	if _, err := exec.LookPath("blkid"); err == nil {
+		b, err := exec.Command("blkid", "-p", "-o", "value", "-s", "UUID", iso).Output()
+		if got := strings.TrimSpace(string(b)); err != nil || got != wantUUID {
+			t.Errorf("blkid UUID of the ISO = %q, %v; want %q", got, err, wantUUID)
+		}
+	}
+	efi := filepath.Join(dir, "efi.img")
+	bios := filepath.Join(dir, "eltorito.img")
+	xorriso(t, "-osirrox", "on", "-indev", iso, "-extract", EFIImageFile, efi, "-extract", BIOSImageFile, bios)
+	if b, err := exec.Command("fsck.fat", "-n", efi).CombinedOutput(); err != nil {
+		t.Errorf("fsck.fat -n efi.img: %v\n%s", err, b)
+	}
+	bootx64 := filepath.Join(dir, "BOOTX64.EFI")
+	if b, err := exec.Command("mcopy", "-i", efi, "::"+disk.EFIBootFile, bootx64).CombinedOutput(); err != nil {
+		t.Fatalf("mcopy BOOTX64.EFI out of efi.img: %v\n%s", err, b)
+	}
+	// The BIOS image is compressed; booting it is TestBootISO's job.
+	search := "search --no-floppy --fs-uuid --set=root " + wantUUID + "\n"
+	if b, err := os.ReadFile(bootx64); err != nil || !bytes.Contains(b, []byte(search)) {
+		t.Errorf("BOOTX64.EFI does not search for the ISO's UUID (%q): %v", search, err)
+	}
+	if fi, err := os.Stat(bios); err != nil || fi.Size() == 0 {
+		t.Errorf("%s: %v, empty or missing", BIOSImageFile, err)
+	}
+	if fi, err := os.Stat(efi); err == nil && fi.Size() > 2<<20 {
+		t.Errorf("efi.img is %d bytes, want it sized to BOOTX64.EFI (under 2 MiB)", fi.Size())
+	}
+	files := xorriso(t, "-indev", iso, "-find", "/", "-type", "f")
+	if strings.Contains(files, ".mod'") || strings.Contains(files, "'/System/") {
+		t.Errorf("ISO carries GRUB module folders or HFS+ files:\n%s", files)
 	}
 }
 

@@ -98,7 +98,7 @@ type buildSpec struct {
 	formats []string
 	version string // OS version; default v1
 	layer   string // one more build-file layer (YAML text), e.g. a broken command line
-	// compression is the payload's squashfs compressor; default xz.
+	// compression is the payload's root compressor; default zstd.
 	compression string
 }
 
