@@ -30,7 +30,7 @@ import (
 
 // Options describe the ISO to write.
 type Options struct {
-	Payload string // payload squashfs (gzip or xz)
+	Payload string // the payload (see pkg/disk/payload)
 	Out     string // ISO to write (replaced atomically)
 	Timeout int    // GRUB menu timeout in seconds; default 3
 	// ExtraCmdline is appended to the payload's command line.
@@ -54,10 +54,10 @@ const (
 // image, which xorriso's --grub2-boot-info tells it where to find.
 const hybridMBR = "/usr/lib/grub/i386-pc/boot_hybrid.img"
 
-// tools are the host programs Write runs, and their Debian packages.
-var tools = map[string]string{
-	"xorriso": "xorriso", "grub-mkimage": "grub-common", "mkfs.fat": "dosfstools",
-	"mmd": "mtools", "mcopy": "mtools",
+// tools are the host programs Write runs, each with its Debian package.
+var tools = [][2]string{
+	{"grub-mkimage", "grub-common"}, {"mkfs.fat", "dosfstools"}, {"mmd", "mtools"},
+	{"mcopy", "mtools"}, {"xorriso", "xorriso"},
 }
 
 // Write writes the live ISO described by o.
@@ -65,9 +65,9 @@ func Write(ctx context.Context, o Options) error {
 	if o.Payload == "" || o.Out == "" {
 		return fmt.Errorf("write iso: payload and output are required")
 	}
-	for t, pkg := range tools {
-		if _, err := exec.LookPath(t); err != nil {
-			return fmt.Errorf("write iso %s: needs %s (apt-get install %s): %w", o.Out, t, pkg, err)
+	for _, t := range tools {
+		if _, err := exec.LookPath(t[0]); err != nil {
+			return fmt.Errorf("write iso %s: needs %s (apt-get install %s): %w", o.Out, t[0], t[1], err)
 		}
 	}
 	if _, err := os.Stat(hybridMBR); err != nil {
