@@ -107,7 +107,7 @@ func newMachine(t *testing.T, cmdline string) *machine {
 	m.file("/proc/cmdline", cmdline+"\n")
 	m.file("/proc/uptime", "1.50 1.20\n")
 	m.dir("/sys/class/block")
-	m.dir("/sys/devices/pci0000_00")
+	m.dir("/sys/bus/pci/devices")
 	m.file("/lib/modules/6.1.0-test/modules.dep", "kernel/fs/squashfs/squashfs.ko:\nkernel/fs/overlayfs/overlay.ko:\n")
 	m.file("/lib/modules/6.1.0-test/modules.alias", "alias fs-squashfs squashfs\n")
 	m.file("/etc/ros-initrd/modules", "squashfs\noverlay\n")

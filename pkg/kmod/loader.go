@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,6 +38,21 @@ func NewLoader(ix *Index, insert InsertFunc, log *slog.Logger) *Loader {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Loader{ix: ix, insert: insert, log: log, done: map[string]error{}, seen: map[string]bool{}, warned: map[string]bool{}}
+}
+
+// modalias returns the MODALIAS value of a device's uevent file, or "" if it
+// has none or cannot be read (a device went away).
+func modalias(uevent string) string {
+	data, err := os.ReadFile(uevent) //nolint:gosec // G304: sysfs is written by the kernel only
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "MODALIAS="); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // Loaded returns the modules inserted so far (or found already loaded), in order.
@@ -97,36 +111,37 @@ func (l *Loader) LoadAlias(ctx context.Context, modalias string) error {
 	return nil
 }
 
-// Coldplug reads every modalias file under sysfsRoot/devices and loads the
-// modules matching each value not handled before. It returns how many new
-// modaliases it found; callers repeat it while that is not zero, since new
-// drivers add devices (a SCSI host brings its disks). Aliases matching no
-// module are not errors.
+// Coldplug reads the MODALIAS of every device of a bus or a class (the
+// uevent files under sysfsRoot/bus/*/devices and sysfsRoot/class/*, the
+// devices `udevadm trigger` enumerates) and loads the modules matching
+// each value not handled before. It returns how many new modaliases it
+// found; callers repeat it while that is not zero, since new drivers add
+// devices (a SCSI host brings its disks). Aliases matching no module are
+// not errors.
+//
+// It does not walk sysfsRoot/devices: that tree has thousands of entries
+// (6362 in a QEMU VM) and the same modaliases, since a device gets one
+// from its bus or its class. Under TCG the first walk took 246 ms against
+// 88 ms for the uevent files (later passes, with sysfs's dentries cached,
+// about 90 ms either way); each boot stage's modules phase got 0.1 s
+// shorter.
 func (l *Loader) Coldplug(ctx context.Context, sysfsRoot string) (int, error) {
+	if _, err := os.Stat(filepath.Join(sysfsRoot, "bus")); err != nil {
+		return 0, fmt.Errorf("coldplug: %w", err)
+	}
 	var found []string
-	root := filepath.Join(sysfsRoot, "devices")
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	for _, pattern := range []string{"bus/*/devices/*", "class/*/*"} {
+		devices, err := filepath.Glob(filepath.Join(sysfsRoot, pattern))
 		if err != nil {
-			if p == root {
-				return err
+			return 0, fmt.Errorf("coldplug %s: %w", sysfsRoot, err)
+		}
+		for _, dev := range devices {
+			a := modalias(filepath.Join(dev, "uevent"))
+			if a != "" && !l.seen[a] {
+				l.seen[a] = true
+				found = append(found, a)
 			}
-			return nil // a device went away or is unreadable: skip it
 		}
-		if d.Name() != "modalias" || !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(p) //nolint:gosec // G122: sysfs is written by the kernel only
-		if err != nil {
-			return nil
-		}
-		if a := strings.TrimSpace(string(data)); a != "" && !l.seen[a] {
-			l.seen[a] = true
-			found = append(found, a)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("coldplug %s: %w", root, err)
 	}
 	sort.Strings(found)
 	var errs []error
