@@ -2,6 +2,7 @@ package rosd
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ros-os/ros/pkg/supervisor"
+	"github.com/ros-os/ros/pkg/tasks"
 )
 
 // NewCommand returns `ros daemon`. SIGTERM or SIGINT stops the services and
@@ -16,6 +18,7 @@ import (
 // version is what the API reports.
 func NewCommand(version string) *cobra.Command {
 	opts := Options{Version: version}
+	var ociRuntime string
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run onboot containers and supervise system services (PID 1 starts this)",
@@ -37,6 +40,9 @@ func NewCommand(version string) *cobra.Command {
 				case <-ctx.Done():
 				}
 			}()
+			if opts.Runtime = tasks.RuntimeBinary(ociRuntime); opts.Runtime == "" && ociRuntime != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "ros daemon: OCI runtime %s is not installed: services run under runc\n", ociRuntime)
+			}
 			return Run(ctx, opts)
 		},
 	}
@@ -50,6 +56,7 @@ func NewCommand(version string) *cobra.Command {
 	f.StringVar(&opts.Address, "containerd", "/run/containerd/containerd.sock", "containerd socket")
 	f.StringVar(&opts.Namespace, "namespace", "services.ros", "containerd namespace of services")
 	f.StringVar(&opts.RuncBinary, "runc", "/usr/bin/runc", "runc binary for onboot containers")
+	f.StringVar(&ociRuntime, "oci-runtime", tasks.DefaultRuntime, "OCI runtime binary for services, driven by containerd's runc shim (runc if it is not installed; \"\": runc)")
 	f.DurationVar(&opts.Grace, "grace", 0, "grace period between SIGTERM and SIGKILL when stopping services (default 10s)")
 	f.DurationVar(&opts.Settle, "settle", DefaultSettle, "how long every service must have been running at once before \"services ready\"")
 	f.DurationVar(&opts.ReadyDeadline, "ready-deadline", DefaultReadyDeadline, "after this, name the services that are not ready on the console")

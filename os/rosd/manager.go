@@ -152,6 +152,7 @@ func (m *manager) start(name string) error {
 		LogPath:   filepath.Join(m.d.opts.LogDir, name+".log"),
 		Grace:     m.d.opts.Grace,
 		Log:       m.d.log,
+		Runtime:   m.d.opts.Runtime,
 	}
 	if s.opts.notify {
 		if s.notify == nil {

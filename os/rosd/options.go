@@ -38,8 +38,12 @@ type Options struct {
 	Address   string // containerd socket (/run/containerd/containerd.sock)
 	Namespace string // containerd namespace (services.ros)
 
-	RuncBinary string // /usr/bin/runc
+	RuncBinary string // /usr/bin/runc, for onboot containers
 	RuncRoot   string // /run/runc
+	// Runtime is the OCI runtime binary containerd's runc shim drives for
+	// services; "" means runc. `ros daemon` passes tasks.DefaultRuntime
+	// (crun) when it is installed.
+	Runtime string
 
 	// Binary is the static ros binary, bound into socket-activated
 	// services as their wrapper (/usr/bin/ros).

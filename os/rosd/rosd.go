@@ -1,6 +1,7 @@
 package rosd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -82,6 +83,7 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("rosd: %w", err)
 		}
 	}
+	d.log.Info("services' OCI runtime", "binary", cmp.Or(opts.Runtime, "runc"))
 	store, closeStore := d.openStore(ctx)
 	defer closeStore()
 	d.store = store

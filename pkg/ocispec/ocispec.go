@@ -50,6 +50,11 @@ import (
 	"github.com/ros-os/ros/pkg/buildfile"
 )
 
+// SpecVersion is the ociVersion of the specs ros writes. They use nothing
+// newer than runtime-spec 1.1, and Debian 12's crun (1.8), which runs the
+// services, refuses 1.2 and later ("unknown version specified").
+const SpecVersion = "1.1.0"
+
 // FromImage is ToOCI with the label read from the image config's
 // org.mobyproject.config label.
 func FromImage(entry *buildfile.Image, img v1.Config, ids IDResolver) (*specs.Spec, buildfile.Runtime, error) {
@@ -151,7 +156,7 @@ func ToOCI(entry *buildfile.Image, label buildfile.ImageConfig, img v1.Config, i
 	}
 
 	spec := &specs.Spec{
-		Version: specs.Version,
+		Version: SpecVersion,
 		Process: &specs.Process{
 			User: specs.User{UID: uid, GID: gid, AdditionalGids: additional},
 			Args: args,

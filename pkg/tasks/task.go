@@ -20,6 +20,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ros-os/ros/pkg/containers"
+	"github.com/ros-os/ros/pkg/ocispec"
 	"github.com/ros-os/ros/pkg/supervisor"
 )
 
@@ -69,6 +70,9 @@ type Task struct {
 	// Spec, if set, adjusts the bundle's spec before the container is
 	// created (the daemon adds its notify socket).
 	Spec func(*specs.Spec) error
+	// Runtime is the OCI runtime binary the shim drives ("": runc). See
+	// DefaultRuntime and RuntimeBinary.
+	Runtime string
 
 	ran       bool
 	container containerd.Container
@@ -198,9 +202,17 @@ func (t *Task) create(ctx context.Context) error {
 		}
 	}
 	withShimGroup(spec, ShimGroup)
-	c, err := t.Client.NewContainer(ctx, t.Name(),
+	// Bundles written by earlier releases say 1.2.1, which Debian 12's
+	// crun refuses; nothing ros writes is newer than ocispec.SpecVersion.
+	spec.Version = ocispec.SpecVersion
+	opts := []containerd.NewContainerOpts{
 		containerd.WithSpec(spec),
-		containerd.WithContainerLabels(map[string]string{"org.ros.bundle": t.Bundle.Path}))
+		containerd.WithContainerLabels(map[string]string{"org.ros.bundle": t.Bundle.Path}),
+	}
+	if t.Runtime != "" {
+		opts = append(opts, withRuntime(t.Runtime))
+	}
+	c, err := t.Client.NewContainer(ctx, t.Name(), opts...)
 	if err != nil {
 		return fmt.Errorf("create container %s: %w", t.Name(), err)
 	}

@@ -68,6 +68,14 @@ func TestBoot(t *testing.T) {
 			if len(shims) != 1 {
 				t.Errorf("services are served by %d shims, want 1: %v", len(shims), tasks)
 			}
+			// The shim drives crun, not runc (tasks.DefaultRuntime): crun's
+			// state directory holds "status", runc's "state.json".
+			for _, s := range systemServices {
+				state := m.root("nsenter -t 1 -m /bin/busybox ls /run/containerd/runc/services.ros/" + s)
+				if !strings.Contains(state, "status") || strings.Contains(state, "state.json") {
+					t.Errorf("service %s: runtime state files %q, want crun's (status, no state.json)", s, state)
+				}
+			}
 			// raft's open segments are 1 MiB (pkg/state SegmentSize), not its
 			// 8 MiB default: on the live ISO, /var is RAM.
 			segs := m.root("nsenter -t 1 -m /bin/busybox sh -c 'for f in /var/lib/ros/db/open-*; do /bin/busybox stat -c \"%s %n\" $f; done'")
