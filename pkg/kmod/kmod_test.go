@@ -225,3 +225,65 @@ func TestReadModule(t *testing.T) {
 		t.Errorf("ReadModule(bad.ko.xz) = nil error, want one")
 	}
 }
+
+func TestLive(t *testing.T) {
+	dir := t.TempDir()
+	for name, state := range map[string]string{"ext4": "live\n", "ahci": "coming\n", "virtio_blk": ""} {
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if state != "" {
+			if err := os.WriteFile(filepath.Join(dir, name, "initstate"), []byte(state), 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{
+		{"ext4", true},
+		{"ahci", false},       // still initializing
+		{"virtio_blk", false}, // built in: no initstate
+		{"loop", false},       // not loaded
+	} {
+		if got := Live(dir, tt.name); got != tt.want {
+			t.Errorf("Live(%s) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestColdplugReadsNewDevicesOnly checks that a later pass reads the uevent
+// files of devices that appeared since, and not again those it read.
+func TestColdplugReadsNewDevicesOnly(t *testing.T) {
+	ix := openFixture(t)
+	sys := t.TempDir()
+	device := func(path, alias string) {
+		t.Helper()
+		dir := filepath.Join(sys, path)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "uevent"), []byte("MODALIAS="+alias+"\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	virtioPCI := "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00"
+	virtioBlk := "virtio:d00000002v00001AF4"
+	device("bus/pci/devices/0000:00:04.0", virtioPCI)
+	k := &fakeKernel{}
+	l := NewLoader(ix, k.insert, nil)
+	if n, err := l.Coldplug(context.Background(), sys); n != 1 || err != nil {
+		t.Fatalf("first pass = %d, %v, want 1, nil", n, err)
+	}
+	// The driver brought a device; the first one's uevent now says
+	// something else, which a pass that read it again would find.
+	device("bus/virtio/devices/virtio0", virtioBlk)
+	device("bus/pci/devices/0000:00:04.0", "pci:v0000DEADd0000BEEFsv00000000sd00000000bc02sc00i00")
+	if n, err := l.Coldplug(context.Background(), sys); n != 1 || err != nil {
+		t.Fatalf("second pass = %d, %v, want 1 (the new device), nil", n, err)
+	}
+	if got := k.inserted[len(k.inserted)-1]; got != "virtio_blk" {
+		t.Errorf("second pass inserted %v, want virtio_blk last", k.inserted)
+	}
+}
