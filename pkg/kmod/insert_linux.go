@@ -25,8 +25,11 @@ import (
 // file before finding it loaded. Under TCG that took 5 to 34 ms a module
 // (libata), 0.12 s in all when PID 1 coldplugged the drivers stage 1 had
 // already loaded.
-func Insert(path, params string) error {
-	if Live(SysModuleDir, Name(path)) {
+func Insert(path, params string) error { return insert(sysModuleDir, path, params) }
+
+// insert is Insert with the kernel's module list at sysModule.
+func insert(sysModule, path, params string) error {
+	if live(sysModule, Name(path)) {
 		return fmt.Errorf("insert module %s: %w", path, unix.EEXIST)
 	}
 	if strings.HasSuffix(path, ".ko") {

@@ -226,7 +226,7 @@ func TestReadModule(t *testing.T) {
 	}
 }
 
-func TestLive(t *testing.T) {
+func TestLiveModule(t *testing.T) {
 	dir := t.TempDir()
 	for name, state := range map[string]string{"ext4": "live\n", "ahci": "coming\n", "virtio_blk": ""} {
 		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
@@ -247,8 +247,8 @@ func TestLive(t *testing.T) {
 		{"virtio_blk", false}, // built in: no initstate
 		{"loop", false},       // not loaded
 	} {
-		if got := Live(dir, tt.name); got != tt.want {
-			t.Errorf("Live(%s) = %v, want %v", tt.name, got, tt.want)
+		if got := live(dir, tt.name); got != tt.want {
+			t.Errorf("live(%s) = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -124,9 +124,9 @@ func BuildPayload(ctx context.Context, tree io.Reader, out string, opts PayloadO
 // the payload of yml/ros.yml 2.6% bigger than xz in 128 KiB blocks (54.8
 // against 53.4 MB), and decompresses several times faster: from squashfs
 // ready to services ready took 8.1 s instead of 13.4 s under TCG. Blocks
-// of 512 KiB or less cost 1 to 2 MB more. Without fragments (0.3 MB more) Linux allocates no fragment cache:
-// with it, three 1 MiB blocks of kernel memory for as long as the root is
-// mounted.
+// of 512 KiB or less cost 1 to 2 MB more. Without fragments (0.3 MB more)
+// Linux allocates no fragment cache: with it, three 1 MiB blocks of kernel
+// memory for as long as the root is mounted.
 const (
 	zstdLevel     = 19
 	zstdBlockSize = 1 << 20
